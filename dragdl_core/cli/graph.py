@@ -1,0 +1,151 @@
+"""validate, compile, run, predict, nodes: the graph commands."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import UserError
+from .. import config, registry
+from ..codegen import compile_graph
+from ..graph import GraphError, load_graph
+from ..validate import analyze
+
+
+def _analysis(path: str):
+    try:
+        graph = load_graph(Path(path))
+    except GraphError as err:
+        raise UserError(str(err)) from None
+    return analyze(graph)
+
+
+def _fail_with_errors(errors: list[dict], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(errors, indent=2))
+    else:
+        for e in errors:
+            where = f"{e['node']}.{e['field']}" if e["node"] and e["field"] else (e["node"] or "graph")
+            print(f"{where}: {e['message']}", file=sys.stderr)
+    return 2
+
+
+def cmd_validate(args) -> int:
+    result = _analysis(args.graph)
+    if result.errors:
+        return _fail_with_errors(result.errors, args.json)
+    if args.json:
+        print(json.dumps({"valid": True, "shapes": result.shapes}, indent=2))
+    else:
+        print(f"valid: {len(result.order)} nodes; output shapes: "
+              + ", ".join(f"{k} {v}" for k, v in result.shapes.items()))
+    return 0
+
+
+def cmd_compile(args) -> int:
+    result = _analysis(args.graph)
+    if result.errors:
+        return _fail_with_errors(result.errors, False)
+    script = compile_graph(result)
+    if args.output:
+        Path(args.output).write_text(script, encoding="utf-8")
+    else:
+        sys.stdout.write(script)
+    return 0
+
+
+def script_env(threads: int | None = None) -> dict:
+    """The environment a generated script runs in: the core importable, Paddle's import noise quiet."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(config.REPO_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("PYTHONWARNINGS", "ignore:No ccache found")
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
+def write_run_dir(run_dir: Path, graph, script: str) -> None:
+    """graph.json and train.py, written once: a run directory keeps what was submitted and what ran."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in (("graph.json", graph.to_json()), ("train.py", script)):
+        path = run_dir / name
+        if path.exists():
+            if path.read_text(encoding="utf-8") != text:
+                raise UserError(f"{run_dir} already holds a different {name}; use a new --run-dir")
+        else:
+            path.write_text(text, encoding="utf-8")
+
+
+def cmd_run(args) -> int:
+    result = _analysis(args.graph)
+    if result.errors:
+        return _fail_with_errors(result.errors, False)
+    run_dir = Path(args.run_dir)
+    write_run_dir(run_dir, result.graph, compile_graph(result))
+    command = [sys.executable, str(run_dir / "train.py"), "--run-dir", str(run_dir)]
+    if sys.stderr.isatty():
+        command.append("--progress")
+    code = subprocess.call(command, env=script_env())
+    if code != 0:
+        raise UserError(f"training failed (exit {code}); see {run_dir / 'log.txt'}", code=1)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ..runtime.predict import PredictError, Predictor
+
+    try:
+        predictor = Predictor(args.run_dir)
+        results = [predictor.predict(Path(image)) for image in args.images]
+    except PredictError as err:
+        raise UserError(str(err)) from None
+    if args.json:
+        print(json.dumps([{"image": r.source, "top": r.top, "probabilities": r.probabilities}
+                          for r in results], indent=2))
+    else:
+        for r in results:
+            best = list(r.probabilities.items())[:3]
+            print(f"{r.source}: " + ", ".join(f"{name} {p:.1%}" for name, p in best))
+    return 0
+
+
+def cmd_nodes(args) -> int:
+    docs = [t.to_doc() for t in registry.node_types().values()]
+    if args.json:
+        print(json.dumps(docs, indent=2, default=str))
+        return 0
+    for doc in docs:
+        print(f"{doc['type']:<22} {doc['group']:<11} {doc['description']}")
+        for name, p in doc["params"].items():
+            default = f" = {p['default']!r}" if "default" in p else " (required)"
+            print(f"    {name}{default}  {p.get('bounds', '')}  {p['description']}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("validate", help="check a graph; exit 2 with its errors when it is not valid")
+    p.add_argument("graph")
+    p.add_argument("--json", action="store_true", help="errors (or shapes) as JSON")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("compile", help="print the standalone PaddlePaddle training script for a graph")
+    p.add_argument("graph")
+    p.add_argument("-o", "--output", help="write the script to this file")
+    p.set_defaults(handler=cmd_compile)
+
+    p = sub.add_parser("run", help="train a graph in the foreground, writing the run directory")
+    p.add_argument("graph")
+    p.add_argument("--run-dir", required=True)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("predict", help="class probabilities for images, from a finished run")
+    p.add_argument("run_dir")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_predict)
+
+    p = sub.add_parser("nodes", help="list every node type with its parameters")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_nodes)

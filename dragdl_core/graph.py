@@ -1,0 +1,110 @@
+"""The graph document (format `dragdl.graph`, version 1): schema, JSON load/save and ordering."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+FORMAT = "dragdl.graph"
+VERSION = 1
+MAX_NODES = 20_000
+
+
+class GraphError(ValueError):
+    """The document is not a graph at all (bad JSON, wrong format); carries one clear message."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Node(_Strict):
+    id: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=100)
+    params: dict[str, Any] = Field(default_factory=dict)
+    position: tuple[float, float] | None = None
+
+
+class Edge(_Strict):
+    source: str
+    target: str
+
+
+class Graph(_Strict):
+    format: Literal["dragdl.graph"] = FORMAT
+    version: Literal[1] = VERSION
+    name: str = Field(default="untitled", max_length=200)
+    nodes: list[Node] = Field(default_factory=list, max_length=MAX_NODES)
+    edges: list[Edge] = Field(default_factory=list, max_length=MAX_NODES)
+
+    def node(self, node_id: str) -> Node | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def to_dict(self) -> dict:
+        data = self.model_dump(mode="json", exclude_none=True)
+        for node in data["nodes"]:
+            if "position" in node:
+                node["position"] = list(node["position"])
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "graph"
+    return f"{where}: {first['msg']}"
+
+
+def parse_graph(data: Any) -> Graph:
+    """A Graph from already-decoded JSON, or GraphError with one clear line."""
+    if not isinstance(data, dict):
+        raise GraphError(f"not a DragDL graph: expected a JSON object, got {type(data).__name__}")
+    if data.get("format") != FORMAT:
+        raise GraphError(f"not a DragDL graph: 'format' must be \"{FORMAT}\"")
+    if data.get("version") != VERSION:
+        raise GraphError(f"unsupported graph version {data.get('version')!r}; this DragDL reads version {VERSION}")
+    try:
+        return Graph.model_validate(data)
+    except ValidationError as err:
+        raise GraphError(f"bad graph: {_describe(err)}") from None
+
+
+def load_graph(source: str | Path | dict) -> Graph:
+    """Load a graph from a path, a JSON string or a dict."""
+    if isinstance(source, dict):
+        return parse_graph(source)
+    text = source
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise GraphError(f"no such graph file: {path}") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise GraphError(f"cannot read {path}: {err}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise GraphError(f"not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    return parse_graph(data)
+
+
+def save_graph(graph: Graph, path: str | Path) -> None:
+    Path(path).write_text(graph.to_json(), encoding="utf-8")
+
+
+def chain(graph: Graph) -> list[Node]:
+    """The nodes in path order, from the node with no input; assumes a validated version-1 graph."""
+    nodes = {n.id: n for n in graph.nodes}
+    succ = {e.source: e.target for e in graph.edges}
+    has_input = {e.target for e in graph.edges}
+    start = next(n for n in graph.nodes if n.id not in has_input)
+    order, current = [], start.id
+    while current is not None:
+        order.append(nodes[current])
+        current = succ.get(current)
+    return order

@@ -1,0 +1,43 @@
+import re
+
+from ... import config
+from ...params import MISSING, Choice, Int, Text
+from ...registry import ShapeError, register
+from .base import SPLIT_PARAMS, DatasetNode
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
+
+
+def class_folders(name: str):
+    """The class folders of the user dataset `name` (sorted), or ShapeError saying what is missing."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or ".." in name:
+        raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")
+    root = config.datasets_dir() / name
+    if not root.is_dir():
+        raise ShapeError(f"no dataset named '{name}' in {config.datasets_dir()}; import one on the "
+                         "Datasets page or with `python -m dragdl_core datasets import`", "name")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(folders) < 2:
+        raise ShapeError(f"dataset '{name}' needs at least 2 class folders, found {len(folders)}", "name")
+    return folders
+
+
+@register
+class ImageFolder(DatasetNode):
+    """Your own images: one folder per class under the datasets directory, resized on loading."""
+
+    loader = "image_folder"
+    params = {
+        "name": Text(MISSING, "the dataset's name, as shown on the Datasets page", max_length=64),
+        "image_size": Int(64, "images are resized to this square size when loaded", min=8, max=1024),
+        "color": Choice("rgb", "colour mode the images are converted to", choices=("rgb", "grayscale")),
+        **SPLIT_PARAMS,
+    }
+
+    def image_shape(self, params):
+        class_folders(params["name"])
+        channels = 3 if params["color"] == "rgb" else 1
+        return [channels, params["image_size"], params["image_size"]]
+
+    def num_classes(self, params):
+        return len(class_folders(params["name"]))

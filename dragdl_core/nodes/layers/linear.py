@@ -1,0 +1,18 @@
+from ...params import Int
+from ...registry import ShapeError, register
+from .base import LayerNode
+
+
+@register
+class Linear(LayerNode):
+    """Fully connected layer: every input feature connects to each of `out_features` outputs."""
+
+    params = {"out_features": Int(64, "number of output features", min=1, max=65536)}
+
+    def layer_shape(self, params, shape):
+        if len(shape) != 1:
+            raise ShapeError(f"needs a flat input, got {shape}; put a Flatten before it")
+        return [params["out_features"]]
+
+    def code(self, params, ctx):
+        return f"nn.Linear({ctx.in_shape[0]}, {params['out_features']})"

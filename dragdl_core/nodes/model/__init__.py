@@ -1,0 +1,1 @@
+"""Model node types."""

@@ -1,0 +1,137 @@
+"""The registry of node types. Each node type lives in its own small file under `dragdl_core/nodes/` and
+registers itself with `@register`; everything else (validation, shapes, code, the palette) reads it here."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .params import Param, ParamError
+
+# Categories in the order a version-1 graph visits them.
+CATEGORIES = ("dataset", "transform", "layer", "backbone", "head", "trainer")
+PALETTE_GROUPS = {"dataset": "Datasets", "transform": "Transforms", "layer": "Layers",
+                  "backbone": "Models", "head": "Models", "trainer": "Train"}
+
+
+class ShapeError(ValueError):
+    """A node cannot take the shape that reaches it; `field` names the parameter to blame, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class Context:
+    """What a node may need to know beyond its own params: the dataset's classes and input shape."""
+
+    num_classes: int | None = None
+    image_shape: list[int] | None = None  # [C, H, W] as the dataset delivers it
+    in_shape: list[int] | None = None      # the shape reaching the current node
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class NodeType:
+    """Base for node types. Subclasses set `category` and `params`, and override what applies."""
+
+    name: ClassVar[str] = ""
+    category: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+
+    @property
+    def description(self) -> str:
+        return (self.__doc__ or "").strip().split("\n")[0]
+
+    # -- validation ---------------------------------------------------------------------------------
+    def resolve(self, raw: dict[str, Any], node_id: str) -> tuple[dict[str, Any], list[tuple]]:
+        """Fill defaults and check every value; returns (params, [(field, code, message), ...])."""
+        problems, resolved = [], {}
+        for key in raw:
+            if key not in self.params:
+                known = ", ".join(self.params) or "none"
+                problems.append((key, "unknown_param",
+                                 f"{self.name} has no parameter '{key}' (known: {known})"))
+        for key, decl in self.params.items():
+            where = f"{self.name}.{key}"
+            if key in raw:
+                try:
+                    resolved[key] = decl.check(raw[key], where)
+                except ParamError as err:
+                    problems.append((key, err.code, err.message))
+            elif decl.required:
+                problems.append((key, "missing", f"{where} is required"))
+            else:
+                resolved[key] = decl.default
+        if not problems:
+            problems.extend(self.check(resolved))
+        return resolved, problems
+
+    def check(self, params: dict[str, Any]) -> list[tuple]:
+        """Cross-field checks, after each value passed its own; returns [(field, code, message)]."""
+        return []
+
+    # -- shapes and code ----------------------------------------------------------------------------
+    def infer_shape(self, params: dict[str, Any], in_shape: list[int], ctx: Context) -> list[int]:
+        """The shape after this node (channels first, no batch); raise ShapeError when it cannot take in_shape."""
+        return list(in_shape)
+
+    def code(self, params: dict[str, Any], ctx: Context) -> str:
+        """A Python expression that builds this node in the generated script."""
+        raise NotImplementedError(self.name)
+
+    def to_doc(self) -> dict:
+        return {"type": self.name, "category": self.category, "group": PALETTE_GROUPS[self.category],
+                "description": self.description,
+                "params": {k: p.to_doc() for k, p in self.params.items()}}
+
+
+_REGISTRY: dict[str, NodeType] = {}
+
+
+def register(cls: type[NodeType]) -> type[NodeType]:
+    """Class decorator: register a node type under its class name (or `name` if it sets one)."""
+    if not cls.name:
+        cls.name = cls.__name__
+    if cls.category not in CATEGORIES:
+        raise ValueError(f"{cls.name}: unknown category {cls.category!r}")
+    if cls.name in _REGISTRY:
+        raise ValueError(f"node type {cls.name} registered twice")
+    _REGISTRY[cls.name] = cls()
+    return cls
+
+
+def _load_builtin_nodes() -> None:
+    from . import nodes
+    for info in pkgutil.walk_packages(nodes.__path__, nodes.__name__ + "."):
+        importlib.import_module(info.name)
+
+
+def node_types() -> dict[str, NodeType]:
+    if not _REGISTRY:
+        _load_builtin_nodes()
+    return _REGISTRY
+
+
+def get(name: str) -> NodeType | None:
+    return node_types().get(name)
+
+
+def by_category(category: str) -> list[NodeType]:
+    return [t for t in node_types().values() if t.category == category]
+
+
+def kwargs_code(params: dict[str, Any], names=None) -> str:
+    """`a=1, b='x'` for the given params, in declaration order; tuples for lists (Paddle's style)."""
+    names = names if names is not None else params.keys()
+    return ", ".join(f"{k}={literal(params[k])}" for k in names)
+
+
+def literal(value: Any) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    return repr(value)

@@ -1,0 +1,96 @@
+"""Prediction from a finished run: the exported model, its class names and the exact evaluation
+preprocessing of the run's own train.py (imported, not re-typed), so a prediction sees what evaluation saw."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import json
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+warnings.filterwarnings("ignore", message="No ccache found")
+import paddle  # noqa: E402
+
+MAX_PIXELS = 50_000_000
+
+
+class PredictError(ValueError):
+    """A run that cannot predict, or an image that cannot be read; one clear message."""
+
+
+@dataclass
+class Prediction:
+    source: str
+    probabilities: dict[str, float]  # class -> probability, most likely first
+    model_input: np.ndarray          # (C, H, W) float32, as the model saw it
+
+    @property
+    def top(self) -> str:
+        return next(iter(self.probabilities))
+
+
+def _load_module(path: Path):
+    name = "dragdl_run_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[name] = module
+    return module
+
+
+class Predictor:
+    """Load once, predict many: `Predictor(run_dir).predict(image_or_path)`."""
+
+    def __init__(self, run_dir):
+        self.dir = Path(run_dir)
+        meta_path = self.dir / "model" / "meta.json"
+        if not meta_path.exists():
+            raise PredictError(f"{self.dir} has no exported model yet (model/meta.json); "
+                               "prediction needs a run that finished training")
+        self.meta = json.loads(meta_path.read_text())
+        self.classes = self.meta["classes"]
+        self.eval_transform = _load_module(self.dir / "train.py").eval_transform
+        self.model = paddle.jit.load(str(self.dir / "model" / "inference"))
+        self.model.eval()
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        """Bring any image to the dataset's colour mode and size, then apply the evaluation transform."""
+        channels, height, width = self.meta["image_shape"]
+        image = image.convert("L" if channels == 1 else "RGB")
+        if image.size != (width, height):
+            image = image.resize((width, height), Image.BILINEAR)
+        return np.asarray(self.eval_transform(image), dtype=np.float32)
+
+    def predict(self, source, name: str | None = None) -> Prediction:
+        image = open_image(source, name)
+        x = self.prepare(image)
+        with paddle.no_grad():
+            logits = self.model(paddle.to_tensor(x[None]))
+            probs = paddle.nn.functional.softmax(logits, axis=1).numpy()[0]
+        order = np.argsort(-probs)
+        return Prediction(name or str(source), {self.classes[i]: float(probs[i]) for i in order}, x)
+
+
+def open_image(source, name: str | None = None) -> Image.Image:
+    """A PIL image from a path, bytes or file object; PredictError naming the file when it is not an image."""
+    label = name or (str(source) if isinstance(source, (str, Path)) else "upload")
+    try:
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
+        image = Image.open(source)
+        if image.width * image.height > MAX_PIXELS:
+            raise PredictError(f"{label}: {image.width}x{image.height} is too large (limit {MAX_PIXELS:,} pixels)")
+        image.load()
+        return image
+    except FileNotFoundError:
+        raise PredictError(f"{label}: no such file") from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
+        raise PredictError(f"{label}: not an image PIL can read ({type(err).__name__})") from None

@@ -1,0 +1,319 @@
+"""The training run behind every generated script: data loading, seeding, metrics, checkpoints, the test
+report and export. The script keeps the loop itself in view; this module does the bookkeeping around it."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.filterwarnings("ignore", message="No ccache found")
+import paddle  # noqa: E402  (after the warning filter: Paddle warns about ccache on import)
+
+from .datasets import Split, to_pil  # noqa: E402
+
+CACHE_LIMIT_BYTES = 1 << 30
+
+
+def resolve_device(device: str) -> str:
+    has_gpu = paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0
+    if device == "gpu" and not has_gpu:
+        raise RuntimeError("Trainer.device is 'gpu' but this machine has no usable GPU; choose auto or cpu")
+    return "gpu" if device == "gpu" or (device == "auto" and has_gpu) else "cpu"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    paddle.seed(seed)
+
+
+class Loader:
+    """Batches of (images, labels) as Paddle tensors, shuffled per epoch from (seed, epoch).
+
+    With `cache=True` (no random transform in the pipeline) every image is transformed once and kept,
+    so later epochs and evaluations pay only for the model."""
+
+    def __init__(self, split: Split, transform, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 cache: bool = False):
+        self.split, self.transform, self.batch_size = split, transform, batch_size
+        self.shuffle, self.seed, self.epoch = shuffle, seed, 0
+        self._cache = None
+        if cache and len(split):
+            first = self._prepare(0)
+            if first.nbytes * len(split) <= CACHE_LIMIT_BYTES:
+                self._cache = np.stack([first] + [self._prepare(i) for i in range(1, len(split))])
+
+    def _prepare(self, index: int) -> np.ndarray:
+        return np.asarray(self.transform(to_pil(self.split.images[index])), dtype=np.float32)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return (len(self.split) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        n = len(self.split)
+        order = (np.random.RandomState((self.seed * 100_003 + self.epoch) % (2**32)).permutation(n)
+                 if self.shuffle else np.arange(n))
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            if self._cache is not None:
+                images = self._cache[idx]
+            else:
+                images = np.stack([self._prepare(i) for i in idx])
+            yield paddle.to_tensor(images), paddle.to_tensor(self.split.labels[idx])
+
+
+def make_loader(split, transform, batch_size, shuffle=False, seed=0, cache=False) -> Loader:
+    return Loader(split, transform, batch_size, shuffle=shuffle, seed=seed, cache=cache)
+
+
+@paddle.no_grad()
+def evaluate(model, loader: Loader, loss_fn) -> dict:
+    """Loss, accuracy and every image's class probabilities on a loader, in evaluation mode."""
+    was_training = model.training
+    model.eval()
+    losses, probs, labels = [], [], []
+    for images, target in loader:
+        logits = model(images)
+        losses.append(float(loss_fn(logits, target)) * len(target))
+        probs.append(paddle.nn.functional.softmax(logits, axis=1).numpy())
+        labels.append(target.numpy())
+    if was_training:
+        model.train()
+    if not labels:
+        return {"loss": float("nan"), "accuracy": float("nan"), "probabilities": np.zeros((0, 0)),
+                "labels": np.zeros(0, dtype=np.int64)}
+    probs, labels = np.concatenate(probs), np.concatenate(labels)
+    return {"loss": sum(losses) / len(labels), "accuracy": float((probs.argmax(1) == labels).mean()),
+            "probabilities": probs, "labels": labels}
+
+
+def classification_report(labels: np.ndarray, predicted: np.ndarray, classes: list[str]) -> dict:
+    k = len(classes)
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    per_class = {}
+    for i, name in enumerate(classes):
+        tp = int(matrix[i, i])
+        precision = tp / matrix[:, i].sum() if matrix[:, i].sum() else 0.0
+        recall = tp / matrix[i].sum() if matrix[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+                           "f1": round(float(f1), 4), "support": int(matrix[i].sum())}
+    return {"accuracy": float((labels == predicted).mean()) if len(labels) else 0.0,
+            "classes": list(classes), "per_class": per_class, "confusion_matrix": matrix.tolist()}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class Run:
+    """One training run's directory: status, metrics, log, checkpoints, report and exported model."""
+
+    def __init__(self, run_dir, *, epochs: int, seed: int, device: str = "auto", progress: bool = False):
+        self.dir = Path(run_dir)
+        for sub in ("checkpoints", "model"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        self.epochs, self.seed, self.progress = epochs, seed, progress
+        self.device = resolve_device(device)
+        paddle.set_device(self.device)
+        seed_everything(seed)
+        self._log = open(self.dir / "log.txt", "a", encoding="utf-8")
+        self.epoch, self.step, self.best_val, self.bad_epochs = 0, 0, -1.0, 0
+        self.started = time.time()
+        self._process = None
+        self.status("running")
+
+    # -- logging -------------------------------------------------------------------------------------
+    def log(self, message: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {message}"
+        print(line, flush=True)
+        self._log.write(line + "\n")
+        self._log.flush()
+
+    def metric(self, kind: str, **values) -> None:
+        record = {"kind": kind, "time": round(time.time(), 3), **values}
+        with open(self.dir / "metrics.jsonl", "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+
+    def status(self, state: str, **extra) -> None:
+        status = {"state": state, "epoch": self.epoch, "epochs": self.epochs,
+                  "progress": round(self.epoch / self.epochs, 4) if self.epochs else 0.0,
+                  "device": self.device, "updated": round(time.time(), 3), **extra}
+        _atomic_write(self.dir / "status.json", json.dumps(status))
+
+    def system(self) -> dict:
+        try:
+            import psutil
+        except ImportError:
+            return {}
+        if self._process is None:
+            self._process = psutil.Process()
+            self._process.cpu_percent()
+        return {"rss_mb": round(self._process.memory_info().rss / 2**20, 1),
+                "cpu_percent": self._process.cpu_percent()}
+
+    # -- checkpoints ---------------------------------------------------------------------------------
+    def resume(self, model, optimizer) -> int:
+        """Load the last checkpoint if there is one; returns the epoch to start from. Metrics logged after
+        that checkpoint (a half-finished epoch) are dropped, so every epoch is counted once."""
+        state_path = self.dir / "checkpoints" / "state.json"
+        if not state_path.exists():
+            return 0
+        state = json.loads(state_path.read_text())
+        model.set_state_dict(paddle.load(str(self.dir / "checkpoints" / "model.pdparams")))
+        optimizer.set_state_dict(paddle.load(str(self.dir / "checkpoints" / "optimizer.pdopt")))
+        self.epoch, self.step = state["epoch"], state["step"]
+        self.best_val, self.bad_epochs = state["best_val"], state["bad_epochs"]
+        metrics = self.dir / "metrics.jsonl"
+        if metrics.exists():
+            kept = [line for line in metrics.read_text().splitlines()
+                    if line.strip() and json.loads(line).get("epoch", 0) < self.epoch]
+            _atomic_write(metrics, "".join(line + "\n" for line in kept))
+        self.log(f"resumed from the checkpoint after epoch {self.epoch}")
+        return self.epoch
+
+    def _checkpoint(self, model, optimizer) -> None:
+        folder = self.dir / "checkpoints"
+        paddle.save(model.state_dict(), str(folder / "model.pdparams.tmp"))
+        paddle.save(optimizer.state_dict(), str(folder / "optimizer.pdopt.tmp"))
+        os.replace(folder / "model.pdparams.tmp", folder / "model.pdparams")
+        os.replace(folder / "optimizer.pdopt.tmp", folder / "optimizer.pdopt")
+        # state.json last: a checkpoint counts only once it is complete. The random state needs no saving:
+        # every epoch reseeds shuffling, augmentation and dropout from (seed, epoch).
+        _atomic_write(folder / "state.json", json.dumps(
+            {"epoch": self.epoch, "step": self.step, "best_val": self.best_val, "bad_epochs": self.bad_epochs,
+             "seed": self.seed}))
+
+    # -- the loop's hooks ----------------------------------------------------------------------------
+    def start_epoch(self, epoch: int, *loaders: Loader) -> None:
+        seed_everything(self.seed * 1000 + epoch)
+        for loader in loaders:
+            loader.set_epoch(epoch)
+        self._epoch_started = self._step_started = time.perf_counter()
+        self._sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self._steps_in_epoch = 0
+
+    def log_step(self, loss, logits, labels, steps_per_epoch: int, lr: float) -> None:
+        n = int(labels.shape[0])
+        loss_value = float(loss)
+        correct = int((logits.argmax(axis=1) == labels).astype("int64").sum())
+        now = time.perf_counter()
+        step_time, self._step_started = now - self._step_started, now
+        self.step += 1
+        self._steps_in_epoch += 1
+        self._sums["loss"] += loss_value * n
+        self._sums["correct"] += correct
+        self._sums["seen"] += n
+        every = max(1, steps_per_epoch // 20)
+        if self._steps_in_epoch % every == 0 or self._steps_in_epoch == steps_per_epoch:
+            self.metric("step", epoch=self.epoch, step=self.step, loss=round(loss_value, 5),
+                        accuracy=round(correct / n, 4), lr=lr, step_time=round(step_time, 5),
+                        images_per_sec=round(n / step_time, 1) if step_time else None)
+        if self.progress:
+            done = self._steps_in_epoch / steps_per_epoch
+            bar = "#" * int(done * 30)
+            sys.stderr.write(f"\repoch {self.epoch + 1}/{self.epochs} [{bar:<30}] {self._steps_in_epoch}/"
+                             f"{steps_per_epoch} loss {loss_value:.4f}")
+            if self._steps_in_epoch == steps_per_epoch:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    def end_epoch(self, model, optimizer, val: dict) -> None:
+        """Record the epoch, checkpoint it, and track the best validation accuracy for early stopping."""
+        elapsed = time.perf_counter() - self._epoch_started
+        seen = max(1, self._sums["seen"])
+        train_loss, train_acc = self._sums["loss"] / seen, self._sums["correct"] / seen
+        val_acc = val["accuracy"] if val["accuracy"] == val["accuracy"] else train_acc  # nan: no val split
+        if val_acc > self.best_val:
+            self.best_val, self.bad_epochs = val_acc, 0
+            paddle.save(model.state_dict(), str(self.dir / "checkpoints" / "best.pdparams"))
+        else:
+            self.bad_epochs += 1
+        self.epoch += 1
+        self.metric("epoch", epoch=self.epoch - 1, train_loss=round(train_loss, 5),
+                    train_accuracy=round(train_acc, 4), val_loss=round(val["loss"], 5),
+                    val_accuracy=round(val["accuracy"], 4), epoch_time=round(elapsed, 3),
+                    images_per_sec=round(self._sums["seen"] / elapsed, 1), **self.system())
+        self.log(f"epoch {self.epoch}/{self.epochs}  loss {train_loss:.4f}  acc {train_acc:.3f}  "
+                 f"val_loss {val['loss']:.4f}  val_acc {val['accuracy']:.3f}  "
+                 f"{self._sums['seen'] / elapsed:.0f} img/s")
+        self._checkpoint(model, optimizer)
+        self.status("running")
+
+    def should_stop(self, patience: int) -> bool:
+        if patience and self.bad_epochs >= patience:
+            self.log(f"early stopping: no better validation accuracy for {patience} epochs")
+            return True
+        return False
+
+    # -- the end -------------------------------------------------------------------------------------
+    def finish(self, model, data, test_loader: Loader, loss_fn, restore_best: bool = False) -> dict:
+        """Test the model, write report.json and the misclassified images, export for prediction."""
+        best = self.dir / "checkpoints" / "best.pdparams"
+        if restore_best and best.exists():
+            model.set_state_dict(paddle.load(str(best)))
+        result = evaluate(model, test_loader, loss_fn)
+        predicted = result["probabilities"].argmax(1) if len(result["labels"]) else result["labels"]
+        report = classification_report(result["labels"], predicted, data.classes)
+        report.update({"loss": result["loss"], "epochs_trained": self.epoch,
+                       "trainable_parameters": sum(int(np.prod(p.shape)) for p in model.parameters()
+                                                   if not p.stop_gradient),
+                       "parameters": sum(int(np.prod(p.shape)) for p in model.parameters()),
+                       "train_seconds": round(time.time() - self.started, 2)})
+        np.savez_compressed(self.dir / "test_predictions.npz", labels=result["labels"], predicted=predicted,
+                            probabilities=result["probabilities"].astype(np.float32))
+        self._save_misclassified(data, result["labels"], predicted)
+        self.export(model, data, test_loader)
+        _atomic_write(self.dir / "report.json", json.dumps(report, indent=2))
+        self.metric("test", epoch=self.epoch, accuracy=round(report["accuracy"], 4), loss=round(result["loss"], 5))
+        self.log(f"test accuracy {report['accuracy']:.3f} on {len(result['labels'])} images")
+        self.status("succeeded", accuracy=report["accuracy"])
+        return report
+
+    def _save_misclassified(self, data, labels, predicted, limit: int = 32) -> None:
+        from PIL import Image
+
+        folder = self.dir / "misclassified"
+        folder.mkdir(exist_ok=True)
+        for index in np.flatnonzero(labels != predicted)[:limit]:
+            name = f"{index:05d}_{data.classes[labels[index]]}_as_{data.classes[predicted[index]]}.png"
+            to_pil(data.test.images[index]).save(folder / name.replace("/", "_"))
+
+    def export(self, model, data, loader: Loader) -> None:
+        """paddle.jit.save the model with its class names and input shapes; the evaluation preprocessing is
+        the `eval_transform` of this run's train.py, which prediction imports (the same code, not a copy)."""
+        model.eval()
+        sample = next(iter(loader))[0]
+        spec = paddle.static.InputSpec([None, *sample.shape[1:]], "float32", name="image")
+        paddle.jit.save(model, str(self.dir / "model" / "inference"), input_spec=[spec])
+        meta = {"classes": data.classes, "image_shape": data.image_shape, "input_shape": list(sample.shape[1:]),
+                "preprocess": "train.py:eval_transform"}
+        _atomic_write(self.dir / "model" / "meta.json", json.dumps(meta, indent=2))
+
+    def fail(self, error: BaseException) -> None:
+        self.log("training failed:\n" + "".join(traceback.format_exception(error)).rstrip())
+        self.status("failed", error=f"{type(error).__name__}: {error}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if error is not None and not isinstance(error, KeyboardInterrupt):
+            self.fail(error)
+        elif isinstance(error, KeyboardInterrupt):
+            self.status("stopped")
+        self._log.close()
+        return False
