@@ -1,0 +1,43 @@
+"""Shared fixtures. Every test gets its own DRAGDL_HOME and datasets folder; nothing touches the checkout."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    home, datasets = tmp_path / "home", tmp_path / "datasets"
+    home.mkdir()
+    datasets.mkdir()
+    monkeypatch.setenv("DRAGDL_HOME", str(home))
+    monkeypatch.setenv("DRAGDL_DATASETS", str(datasets))
+    return home
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def tiny_digits_graph(epochs: int = 1, **trainer) -> dict:
+    """The Digits CNN example cut to a quick run."""
+    graph = example("digits-cnn.json")
+    graph["nodes"][-1]["params"].update({"epochs": epochs, **trainer})
+    return graph
+
+
+@pytest.fixture
+def python_env():
+    """Environment for subprocesses running generated scripts or the CLI."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONWARNINGS"] = "ignore:No ccache found"
+    return env
