@@ -41,12 +41,15 @@ def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
         if node_type.category != "transform":
             continue
         params = analysis.params[node.id]
+        code = node_type.code(params, analysis.context)
         if not training and node_type.train_only(params):
-            continue
+            code = node_type.eval_code(params, analysis.context)
+            if code is None:
+                continue
         if node_type.stage == "array" and not converted:
             lines.append("ToFloatArray(),  # PIL image -> float32 (height, width, channels) array in 0..1")
             converted = True
-        lines.append(f"{node_type.code(params, analysis.context)},  {_shape_comment(node, analysis)}")
+        lines.append(f"{code},  {_shape_comment(node, analysis)}")
     if not converted:
         lines.append("ToFloatArray(),  # PIL image -> float32 (height, width, channels) array in 0..1")
     lines.append("T.Transpose(),  # (height, width, channels) -> (channels, height, width), as layers expect")

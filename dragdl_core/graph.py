@@ -73,9 +73,9 @@ def parse_graph(data: Any) -> Graph:
         raise GraphError(f"bad graph: {_describe(err)}") from None
 
 
-def load_graph(source: str | Path | dict) -> Graph:
-    """Load a graph from a path, a JSON string or a dict."""
-    if isinstance(source, dict):
+def load_graph(source) -> Graph:
+    """Load a graph from a path, a JSON string, or decoded JSON (a dict)."""
+    if not isinstance(source, (str, Path)):
         return parse_graph(source)
     text = source
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
