@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 warnings.filterwarnings("ignore", message="No ccache found")
+warnings.filterwarnings("ignore", message="The input state dict is empty")  # SGD has no optimizer state
 import paddle  # noqa: E402  (after the warning filter: Paddle warns about ccache on import)
 
 from .datasets import Split, to_pil  # noqa: E402
