@@ -58,21 +58,16 @@ def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
 
 def _model_lines(analysis: Analysis) -> list[str]:
     lines = []
-    for node in analysis.order:
+    for previous, node in zip(analysis.order, analysis.order[1:]):
         node_type = registry.get(node.type)
         if node_type.category not in ("layer", "backbone", "head"):
             continue
-        analysis.context.in_shape = _input_shape(node, analysis)
+        analysis.context.in_shape = analysis.shapes[previous.id]
         code = node_type.code(analysis.params[node.id], analysis.context)
         parts = code if isinstance(code, list) else [code]
         lines.append(_shape_comment(node, analysis))
         lines.extend(f"{part}," for part in parts)
     return lines
-
-
-def _input_shape(node, analysis: Analysis) -> list[int]:
-    index = [n.id for n in analysis.order].index(node.id)
-    return analysis.shapes[analysis.order[index - 1].id]
 
 
 def _has_random(analysis: Analysis) -> bool:
