@@ -8,7 +8,9 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["graph"]
+from ..class_config import ConfigError
+
+COMMAND_MODULES = ["graph", "users"]
 
 
 class UserError(Exception):
@@ -35,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code
+    except ConfigError as err:  # a broken class configuration file, read by any command
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
