@@ -228,3 +228,21 @@ def test_graph_round_trips_through_json(graph):
     loaded = load_graph(json.dumps(graph))
     assert load_graph(loaded.to_json()).to_dict() == loaded.to_dict()
     assert [n["id"] for n in loaded.to_dict()["nodes"]] == [n["id"] for n in graph["nodes"]]
+
+
+def test_a_graph_name_cannot_inject_code_into_the_script(graph, tmp_path):
+    marker = tmp_path / "injected"
+    graph["name"] = f'x"""\nopen("{marker}", "w")\n"""'
+    assert find(errors_of(graph), "not_a_graph")  # control characters (newlines) are refused
+    graph["name"] = f'x""" + open("{marker}", "w").name + """'
+    source = compile_graph(graph)
+    namespace = {"__name__": "not_main"}
+    exec(compile(source.split("import argparse")[0], "train.py", "exec"), namespace)  # the docstring part
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("bad_id", ["a\nimport os", "x y", "../up", ""])
+def test_node_ids_are_plain_names(graph, bad_id):
+    node(graph, "relu1")["id"] = bad_id
+    err = errors_of(graph)[0]
+    assert err["code"] == "not_a_graph" and "nodes.4.id" in err["message"]
