@@ -1,0 +1,47 @@
+"""The leaderboard: each student's best test accuracy on each assignment, from their finished tasks.
+
+A task counts for an assignment when its graph carries the assignment's name (the template's name, kept
+when a student opens the assignment and submits it). Pure: the caller brings the tasks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Entry:
+    assignment: str
+    user: str
+    accuracy: float
+    task_id: str
+    finished: float
+    attempts: int = 1     # succeeded tasks this user has for the assignment
+    rank: int = 0
+
+
+def leaderboard(tasks: Iterable[dict], assignments: Iterable[str]) -> dict[str, list[Entry]]:
+    """assignment -> entries, best first (a tie goes to whoever reached the accuracy first).
+
+    `tasks` are task views with at least id, user, state, accuracy, finished and `assignment` (the graph
+    name the task was submitted with)."""
+    wanted = set(assignments)
+    best: dict[tuple[str, str], Entry] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for task in tasks:
+        name = task.get("assignment")
+        if name not in wanted or task.get("state") != "succeeded" or task.get("accuracy") is None:
+            continue
+        key = (name, task["user"])
+        counts[key] = counts.get(key, 0) + 1
+        entry = Entry(name, task["user"], float(task["accuracy"]), task["id"], float(task.get("finished") or 0))
+        held = best.get(key)
+        if held is None or (entry.accuracy, -entry.finished) > (held.accuracy, -held.finished):
+            best[key] = entry
+    boards: dict[str, list[Entry]] = {name: [] for name in wanted}
+    for (name, user), entry in best.items():
+        boards[name].append(entry)
+    for name, entries in boards.items():
+        entries.sort(key=lambda e: (-e.accuracy, e.finished, e.user))
+        boards[name] = [Entry(e.assignment, e.user, e.accuracy, e.task_id, e.finished,
+                              counts[(name, e.user)], rank) for rank, e in enumerate(entries, start=1)]
+    return boards
