@@ -144,3 +144,11 @@ def test_children_get_an_environment_that_agrees_with_the_file(class_dir):
     assert env["DRAGDL_TASK_MEMORY_MB"] == "3072" and env["DRAGDL_TASK_TIME_LIMIT"] == "1800"
     assert "REDIS_URL" not in env                       # embedded: `up` starts one and sets it
     assert load(env["DRAGDL_CONFIG"], environ=env) == cfg   # what a child reads: the same settings
+
+
+def test_the_example_class_file_is_valid(monkeypatch):
+    from conftest import EXAMPLES
+
+    cfg = load(EXAMPLES / "class.toml")
+    assert cfg.address == "0.0.0.0" and cfg.limits.max_tasks_per_user == 3
+    assert cfg.users_path == (EXAMPLES / "../var/cs101/users.yaml").resolve() and cfg.users_file_required
