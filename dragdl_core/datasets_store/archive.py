@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import DatasetError
-from .limits import MB, Limits
+from .limits import MB, Limits, size_text
 
 RATIO_FLOOR = 1 * MB  # smaller entries may compress well (a blank bitmap) without being a bomb
 SPECIAL_FILES = {stat.S_IFLNK: "a symbolic link", stat.S_IFCHR: "a device file", stat.S_IFBLK: "a device file",
@@ -78,7 +78,7 @@ class Archive:
         self.limits, self.label = limits, label
         size = _size_of(source)
         if size > limits.max_archive_bytes:
-            raise DatasetError(f"{label} is {size / MB:,.1f} MB; the limit is {limits.max_archive_bytes / MB:,.0f} MB")
+            raise DatasetError(f"{label} is {size_text(size)}; the limit is {size_text(limits.max_archive_bytes)}")
         try:
             self.zip = zipfile.ZipFile(source)
             infos = self.zip.infolist()
@@ -103,17 +103,17 @@ class Archive:
             if info.is_dir() or not parts:
                 continue
             if info.file_size > RATIO_FLOOR and _ratio(info.file_size, info.compress_size) > limits.max_ratio:
-                raise DatasetError(f"archive refused: entry '{info.filename}' unpacks {info.file_size / MB:,.0f} MB "
-                                   f"from {info.compress_size / MB:,.2f} MB (ratio over {limits.max_ratio}); "
+                raise DatasetError(f"archive refused: entry '{info.filename}' unpacks {size_text(info.file_size)} "
+                                   f"from {size_text(info.compress_size)} (ratio over {limits.max_ratio}); "
                                    "this looks like a zip bomb")
             unpacked += info.file_size
             packed += info.compress_size
             members.append(Member(info, parts))
         if unpacked > limits.max_unpacked_bytes:
-            raise DatasetError(f"archive refused: it unpacks to {unpacked / MB:,.0f} MB; the limit is "
-                               f"{limits.max_unpacked_bytes / MB:,.0f} MB")
+            raise DatasetError(f"archive refused: it unpacks to {size_text(unpacked)}; the limit is "
+                               f"{size_text(limits.max_unpacked_bytes)}")
         if unpacked > RATIO_FLOOR and _ratio(unpacked, packed) > limits.max_ratio:
-            raise DatasetError(f"archive refused: it unpacks {unpacked / MB:,.0f} MB from {packed / MB:,.2f} MB "
+            raise DatasetError(f"archive refused: it unpacks {size_text(unpacked)} from {size_text(packed)} "
                                f"(ratio over {limits.max_ratio}); this looks like a zip bomb")
         self.unpacked_bytes = unpacked
         return members
@@ -124,7 +124,7 @@ class Archive:
         if info.flag_bits & 0x1:
             raise EntryError("encrypted")
         if info.file_size > self.limits.max_file_bytes:
-            raise EntryError(f"{info.file_size / MB:,.1f} MB is over the {self.limits.max_file_bytes / MB:g} MB "
+            raise EntryError(f"{size_text(info.file_size)} is over the {size_text(self.limits.max_file_bytes)} "
                              "limit for one file")
         try:
             with self.zip.open(info) as stream:

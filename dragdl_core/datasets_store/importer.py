@@ -21,7 +21,7 @@ from .archive import Archive, EntryError, archive_label
 from .errors import DatasetError
 from .images import BadImage, inspect_image
 from .layout import Plan, plan_import
-from .limits import MB, Limits
+from .limits import Limits, size_text
 from .ownership import check_owner
 from .stats import Stats
 
@@ -57,8 +57,8 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: st
     with Archive(source, limits, label) as archive:
         free = shutil.disk_usage(root).free
         if archive.unpacked_bytes > free:
-            raise DatasetError(f"{label} unpacks to {archive.unpacked_bytes / MB:,.0f} MB but only "
-                               f"{free / MB:,.0f} MB are free in {root}")
+            raise DatasetError(f"{label} unpacks to {size_text(archive.unpacked_bytes)} but only "
+                               f"{size_text(free)} are free in {root}")
         plan = plan_import(archive)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=root))
         try:

@@ -40,9 +40,16 @@ class Limits:
 
     def describe(self) -> dict[str, str]:
         """Human-readable limits, keyed by their environment variable (for the page, the CLI and the docs)."""
-        return {env_var(f.name): (f"{getattr(self, f.name) / MB:g} MB" if f.name.endswith("_bytes")
+        return {env_var(f.name): (size_text(getattr(self, f.name)) if f.name.endswith("_bytes")
                                   else f"{getattr(self, f.name):,}") for f in fields(self)}
 
 
 def env_var(field_name: str) -> str:
     return "DRAGDL_IMPORT_" + field_name.upper().replace("_BYTES", "_MB")
+
+
+def size_text(n: int) -> str:
+    """Bytes for people: '950 KB', '12.5 MB', '4,096 MB'."""
+    if n < MB:
+        return f"{n / 1024:,.0f} KB" if n >= 1024 else f"{n} bytes"
+    return f"{n / MB:,.1f} MB" if n < 100 * MB else f"{n / MB:,.0f} MB"
