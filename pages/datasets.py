@@ -57,8 +57,9 @@ def import_section(user: str) -> None:
                "and listed.")
     upload = st.file_uploader("Zip archive", type=["zip"], key="upload")
     default_name = Path(upload.name).stem if upload else ""
-    name = st.text_input("Dataset name", value=default_name, max_chars=64,
-                         help="letters, digits, _ . - ; the name an ImageFolder node uses", key="import_name")
+    name = st.text_input("Dataset name", placeholder=default_name or "my-dataset", max_chars=64,
+                         help="letters, digits, _ . - ; the name an ImageFolder node uses. Empty: the zip's name",
+                         key="import_name")
     replace = st.checkbox("Replace a dataset of mine with this name", key="import_replace")
     with st.expander("Import limits"):
         st.table([{"setting": k, "value": v} for k, v in store.Limits.from_env().describe().items()])
@@ -120,11 +121,12 @@ def explorer(user: str) -> None:
     except store.DatasetError as err:  # deleted by someone else since the list was read
         st.error(err.message)
         return
-    cols = st.columns(4)
+    cols = st.columns(3)
     cols[0].metric("Classes", len(info.classes))
     cols[1].metric("Images", info.images)
-    cols[2].metric("Owner", info.owner or "-")
-    cols[3].metric("Created", (info.created or "-")[:10])
+    cols[2].metric("Smallest class", min(info.classes.values(), default=0))
+    st.caption(f"owner {info.owner or '-'} · created {(info.created or '-')[:10]} · "
+               f"from {info.meta.get('source') or 'a folder made by hand'}")
     st.plotly_chart(bar(info.classes.keys(), info.classes.values(), "Images per class", "class"), key="classes")
     split_preview(info)
     samples(name)

@@ -134,7 +134,7 @@ def register(sub) -> None:
     c.add_argument("name", nargs="?", default="shapes-demo")
     c.add_argument("--classes", type=int, default=3, choices=range(2, 9), metavar="2..8")
     c.add_argument("--image-size", type=int, default=32, choices=range(8, 257), metavar="8..256")
-    c.add_argument("--per-class", type=int, default=30, choices=range(5, 5001), metavar="5..5000")
+    c.add_argument("--per-class", type=int, default=100, choices=range(5, 5001), metavar="5..5000")
     c.add_argument("--replace", action="store_true")
     c.add_argument("--owner")
     c.set_defaults(handler=cmd_demo)

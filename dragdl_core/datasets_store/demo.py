@@ -10,7 +10,7 @@ from PIL import Image
 from .importer import ImportResult, Progress, import_archive
 
 
-def demo_archive(num_classes: int = 3, image_size: int = 32, per_class: int = 30, seed: int = 0) -> io.BytesIO:
+def demo_archive(num_classes: int = 3, image_size: int = 32, per_class: int = 100, seed: int = 0) -> io.BytesIO:
     """A zip of class folders (circle/circle-000.png, ...) of Shapes images."""
     from ..runtime.synthetic_shapes import SHAPE_NAMES, draw_shapes  # numpy: only when a demo is made
 
@@ -26,7 +26,7 @@ def demo_archive(num_classes: int = 3, image_size: int = 32, per_class: int = 30
     return buffer
 
 
-def write_demo(name: str = "shapes-demo", *, num_classes: int = 3, image_size: int = 32, per_class: int = 30,
+def write_demo(name: str = "shapes-demo", *, num_classes: int = 3, image_size: int = 32, per_class: int = 100,
                seed: int = 0, owner: str | None = None, replace: bool = False,
                progress: Progress | None = None) -> ImportResult:
     archive = demo_archive(num_classes, image_size, per_class, seed)
