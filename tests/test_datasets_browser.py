@@ -63,7 +63,7 @@ def test_upload_in_the_browser_imports_and_explores(tmp_path, page_server):
             page.get_by_text("pets.zip").first.wait_for()
             page.get_by_role("button", name="Import", exact=True).click()
             page.get_by_text("Imported pets: 2 classes, 16 images").wait_for(timeout=60_000)
-            page.get_by_text("1 file(s) skipped").wait_for()
+            page.get_by_text("1 file(s) skipped").first.wait_for()
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
             assert page.get_by_text("cat-000.png").count() == 1  # a sample's caption
         finally:
