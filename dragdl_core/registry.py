@@ -137,8 +137,7 @@ def kwargs_code(params: dict[str, Any], names=None) -> str:
 
 
 def literal(value: Any) -> str:
+    """Python source for a parameter value; lists become tuples, as Paddle's APIs expect."""
     if isinstance(value, list):
         return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return repr(value)
     return repr(value)
