@@ -3,7 +3,10 @@ reported with a clear message, with nothing written outside (or half-written ins
 from __future__ import annotations
 
 import io
+import json
 import stat
+import subprocess
+import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -17,6 +20,7 @@ from dragdl_core import config, datasets_store as store
 from dragdl_core.datasets_store.images import BadImage, inspect_image
 from dragdl_core.nodes.datasets.image_folder import class_folders
 from dragdl_core.validate import analyze
+from test_dependency_rules import HEAVY
 
 
 @pytest.fixture
@@ -295,3 +299,16 @@ def test_only_the_owner_may_replace_or_delete(zips):
         store.delete("mine", owner="bob")
     store.delete("mine", owner="alice")
     assert store.list_datasets() == []
+
+
+def test_the_store_imports_no_heavy_package(tmp_path, python_env):
+    """The page and the CLI call the store in the app's process: it must stay pure (no Paddle, Streamlit, Redis)."""
+    archive = write_zip(tmp_path / "a.zip", class_files(("a", "b"), 5))
+    code = ("import sys, json\n"
+            "from dragdl_core import datasets_store as store\n"
+            f"store.import_archive({str(archive)!r}, 'pure')\n"
+            "store.describe('pure'); store.samples('pure'); store.list_datasets(); store.delete('pure')\n"
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=python_env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == []
