@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
 import subprocess
 import sys
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -224,7 +226,8 @@ def test_too_few_classes_or_images_is_an_error_and_leaves_nothing(files, message
 def test_weird_names_are_sanitised(zips):
     files = {**class_files(("Cats & Dogs!?",), 5), **class_files(("  café au lait\x07 ",), 5, prefix=""),
              **{f"chat noir/{n}": image_bytes(seed=i) for i, n in enumerate(
-                 ["a b.png", "..hidden.png", "x" * 300 + ".png", "???.png", "same.png", "SAME.png"])}}
+                 ["a b.png", "..hidden.png", "x" * 300 + ".png", "???.png", "same.png", "SAME.png"])},
+             "???/lost.png": image_bytes()}
     result = store.import_archive(write_zip(zips / "names.zip", files), "  My Pets!! (2024) ")
     assert result.name == "My-Pets-2024"
     stored = imported_files(result.name)
@@ -234,6 +237,7 @@ def test_weird_names_are_sanitised(zips):
     assert result.report["ignored"] == 1  # ..hidden.png: hidden files are system files
     assert len(names) == 5 and all(not n.startswith(".") and len(n) <= 90 for n in names)
     assert {"a b.png", "image.png", "same.png", "SAME-2.png"} <= set(names)
+    assert result.report["skipped"] == [{"file": "???/lost.png", "reason": "class name '???' has no usable characters"}]
 
 
 def test_class_names_that_collide_after_sanitising_are_an_error(zips, tmp_path):
@@ -312,3 +316,14 @@ def test_the_store_imports_no_heavy_package(tmp_path, python_env):
     out = subprocess.run([sys.executable, "-c", code], env=python_env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+
+
+def test_staging_left_by_a_killed_import_is_swept_later(zips):
+    root = config.datasets_dir()
+    old, recent = root / ".import-pets-killed", root / ".import-other-running"
+    for folder in (old, recent):
+        (folder / "a").mkdir(parents=True)
+    os.utime(old, (time.time() - 13 * 3600,) * 2)
+    store.import_archive(write_zip(zips / "a.zip", class_files(("a", "b"), 5)), "fresh")
+    assert not old.exists() and recent.is_dir()  # a recent one may belong to an import still running
+    assert [d.name for d in store.list_datasets()] == ["fresh"]

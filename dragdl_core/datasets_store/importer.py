@@ -85,7 +85,8 @@ def _unpack(archive: Archive, plan: Plan, staging: Path, limits: Limits, progres
         if folder is None:
             folder = names.class_name(item.label)
             if folder is None:
-                skipped.append({"file": item.member.path, "reason": f"class name '{item.label}' has no usable characters"})
+                skipped.append({"file": item.member.path,
+                                "reason": f"class name '{item.label}' has no usable characters"})
                 _tick(progress, done, total)
                 continue
             if folder in owners:
@@ -131,7 +132,7 @@ def _target(staging: Path, folder: str, stem: str, suffix: str, taken: dict[str,
 
 
 def _check_classes(stats: Stats, report: dict, limits: Limits) -> None:
-    usable = {c: n for c, n in stats.classes.items() if n}
+    usable = dict(stats.classes)
     if len(usable) < 2:
         found = ", ".join(f"'{c}' ({n})" for c, n in usable.items()) or "none"
         raise DatasetError(f"a dataset needs at least 2 classes with images; found {len(usable)}: {found}. "
@@ -173,7 +174,7 @@ def remove_tree(path: Path) -> None:
 def sweep_stale(root: Path) -> None:
     """Remove staging and trash folders left by a process that was killed mid-import (SIGKILL, power loss)."""
     cutoff = time.time() - STALE_AFTER_S
-    for path in root.glob(".*-*"):
+    for path in root.iterdir():
         if path.name.startswith((STAGING_PREFIX, TRASH_PREFIX)) and path.is_dir():
             try:
                 if path.stat().st_mtime < cutoff:

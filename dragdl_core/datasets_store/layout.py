@@ -1,6 +1,7 @@
 """How an archive maps to classes: class folders (`cat/001.jpg`, optionally under one wrapper folder) or a
-CSV of `path,label` next to the images (paths relative to the CSV, or to the archive's top). The plan names every file it will not import and why; it only
-looks files up inside the archive, so a CSV row can never reach the server's own files."""
+CSV of `path,label` next to the images (paths relative to the CSV, or to the archive's top). The plan names
+every file it will not import and why; it only looks files up inside the archive, so a CSV row can never
+reach the server's own files."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,8 @@ import io
 import posixpath
 from dataclasses import dataclass, field
 
-from .archive import Archive, DatasetError, EntryError, Member, entry_parts
+from .archive import Archive, EntryError, Member, entry_parts
+from .errors import DatasetError
 
 SYSTEM_FILES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
 HEADER_PATHS = {"path", "file", "filename", "image", "img"}
