@@ -109,9 +109,16 @@ def _load_builtin_nodes() -> None:
         importlib.import_module(info.name)
 
 
+_BUILTINS_LOADED = False
+
+
 def node_types() -> dict[str, NodeType]:
-    if not _REGISTRY:
+    # A flag, not "is the registry empty": importing one node module directly (the dataset store imports
+    # image_folder) registers that type alone, and the other built-ins must still be loaded.
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
         _load_builtin_nodes()
+        _BUILTINS_LOADED = True
     return _REGISTRY
 
 

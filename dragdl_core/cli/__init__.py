@@ -10,7 +10,7 @@ import sys
 
 from ..class_config import ConfigError
 
-COMMAND_MODULES = ["graph", "users"]
+COMMAND_MODULES = ["graph", "datasets", "users"]
 
 
 class UserError(Exception):
