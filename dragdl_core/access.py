@@ -16,7 +16,7 @@ ROLES = (STUDENT, INSTRUCTOR)
 
 TASK_ACTIONS = ("view", "monitor", "predict", "stop", "retry", "delete", "submit")
 DATASET_READS = ("view", "use")                 # see its images, train on it
-DATASET_WRITES = ("replace", "delete", "share", "unshare")
+DATASET_WRITES = ("replace", "delete")        # sharing with the class is CLASS_ACTIONS' publish_dataset
 CLASS_ACTIONS = {                               # instructor-only, with the words a refusal uses
     "list_all_tasks": "see every student's tasks",
     "see_queue": "see the queue and the workers",

@@ -281,3 +281,9 @@ def actor_for(username: str | None) -> Actor | None:
         return Actor(username, INSTRUCTOR if username == LOCAL_USER else STUDENT)
     account = UsersFile().get(username)
     return account.actor if account else Actor(username, STUDENT)
+
+
+def as_actor(who: Actor | str | None) -> Actor | None:
+    """What the services accept as the acting user: an Actor, a user name (its role looked up), or None
+    (trusted: the server's command line, a worker)."""
+    return who if isinstance(who, Actor) or who is None else actor_for(who)

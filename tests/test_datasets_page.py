@@ -89,10 +89,11 @@ def test_delete_asks_for_confirmation(tmp_path):
     assert "No datasets yet" in texts(at.info)
 
 
-def test_datasets_of_the_instance_are_shown_but_not_deletable_from_the_page(tmp_path):
+def test_single_user_mode_gives_the_laptops_user_every_dataset(tmp_path):
+    """No accounts: "local" is the instructor of their own laptop (classes, with accounts: test_classroom_*)."""
     store.import_archive(write_zip(tmp_path / "a.zip", class_files(("a", "b"), 5)), "shared")  # no owner
     store.import_archive(write_zip(tmp_path / "b.zip", class_files(("a", "b"), 5)), "bobs", owner="bob")
     at = page()
-    assert at.selectbox(key="explore").options == ["shared"]
-    assert not [b for b in at.button if b.key == "delete"]
-    assert "managed from the server" in texts(at.caption)
+    assert at.selectbox(key="explore").options == ["bobs", "shared"]
+    at.selectbox(key="explore").set_value("shared").run()
+    assert [b for b in at.button if b.key == "delete"]

@@ -108,6 +108,12 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def cmd_share(args) -> int:
+    _store_call(store.share, args.name, shared=not args.unshare)
+    print(f"dataset '{args.name}' is {'private to its owner again' if args.unshare else 'shared with the class'}")
+    return 0
+
+
 def cmd_fetch(args) -> int:
     from ..runtime.fetch import FetchError, fetch  # imports Paddle: only for this command
 
@@ -152,6 +158,11 @@ def register(sub) -> None:
     c.add_argument("name")
     c.add_argument("--owner", help="refuse unless this user owns it")
     c.set_defaults(handler=cmd_delete)
+
+    c = commands.add_parser("share", help="share a dataset with the whole class (every student may train on it)")
+    c.add_argument("name")
+    c.add_argument("--unshare", action="store_true", help="make it private to its owner again")
+    c.set_defaults(handler=cmd_share)
 
     c = commands.add_parser("fetch", help="download MNIST, FashionMNIST, Cifar10 or Flowers102 into Paddle's cache")
     c.add_argument("name", choices=["MNIST", "FashionMNIST", "Cifar10", "Flowers102"])

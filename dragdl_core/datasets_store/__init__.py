@@ -6,10 +6,12 @@
 """
 from .demo import write_demo
 from .errors import DatasetError
-from .explorer import DatasetInfo, dataset_path, delete, describe, list_datasets, samples, split_preview
+from .explorer import (DatasetInfo, check_use, dataset_path, delete, describe, list_datasets, samples, share,
+                       split_preview)
 from .importer import ImportResult, import_archive
 from .limits import Limits
-from .ownership import may_change
+from .ownership import DatasetAccessDenied, may_change
 
-__all__ = ["DatasetError", "DatasetInfo", "ImportResult", "Limits", "dataset_path", "delete", "describe",
-           "import_archive", "list_datasets", "may_change", "samples", "split_preview", "write_demo"]
+__all__ = ["DatasetAccessDenied", "DatasetError", "DatasetInfo", "ImportResult", "Limits", "check_use",
+           "dataset_path", "delete", "describe", "import_archive", "list_datasets", "may_change", "samples",
+           "share", "split_preview", "write_demo"]

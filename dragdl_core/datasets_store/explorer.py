@@ -8,13 +8,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import config
+from .. import access, config
+from ..users import as_actor
 from ..nodes.datasets.base import split_sizes
 from ..nodes.datasets.image_folder import class_dirs, image_files, is_dataset_name
 from . import metadata
 from .errors import DatasetError
 from .importer import TRASH_PREFIX, remove_tree
-from .ownership import check_owner
+from .ownership import DatasetAccessDenied, check_owner, may_see
 from .stats import Stats, class_counts, scan
 
 
@@ -35,6 +36,11 @@ class DatasetInfo:
         return self.meta.get("owner")
 
     @property
+    def shared(self) -> bool:
+        """Published to the whole class by an instructor."""
+        return bool(self.meta.get("shared"))
+
+    @property
     def created(self) -> str | None:
         return self.meta.get("created")
 
@@ -44,7 +50,8 @@ class DatasetInfo:
 
     def to_dict(self) -> dict:
         data = {"name": self.name, "path": str(self.path), "owner": self.owner, "created": self.created,
-                "source": self.meta.get("source"), "classes": self.classes, "images": self.images}
+                "source": self.meta.get("source"), "shared": self.shared, "classes": self.classes,
+                "images": self.images}
         if self.stats is not None:
             data.update({k: v for k, v in self.stats.to_dict().items() if k != "classes"})
             data["report"] = self.report
@@ -61,33 +68,60 @@ def dataset_path(name: str) -> Path:
     return path
 
 
-def _info(path: Path) -> DatasetInfo:
-    return DatasetInfo(path.name, path, class_counts(path), metadata.read(path))
+def _info(path: Path, meta: dict | None = None) -> DatasetInfo:
+    return DatasetInfo(path.name, path, class_counts(path), metadata.read(path) if meta is None else meta)
 
 
-def list_datasets(owner: str | None = None) -> list[DatasetInfo]:
-    """Every dataset (owner None), or those `owner` imported plus the ones without an owner."""
+def _visible(name: str, owner, action: str) -> Path:
+    path = dataset_path(name)
+    if owner is not None:
+        check_owner(path, owner, action)
+    return path
+
+
+def check_use(name: str, owner) -> None:
+    """Refuse a graph that trains on a dataset its user may not read (DatasetError when it does not exist:
+    validation has said so already)."""
+    _visible(name, owner, "use")
+
+
+def share(name: str, shared: bool = True, owner=None) -> None:
+    """Publish a dataset to the whole class (or take it back): instructors only."""
+    path = dataset_path(name)
+    try:
+        access.check(as_actor(owner), "publish_dataset")
+    except access.AccessDenied as err:
+        raise DatasetAccessDenied(str(err)) from None
+    meta = metadata.read(path) or metadata.new(name, None, "a folder made by hand")
+    meta["shared"] = bool(shared)
+    metadata.write(path, meta)
+
+
+def list_datasets(owner=None) -> list[DatasetInfo]:
+    """The datasets `owner` (the acting user; None: the server, every dataset) may see: for a student their
+    own, the instance's and those shared with the class; for an instructor all."""
     root = config.datasets_dir()
     if not root.is_dir():
         return []
-    found = [_info(p) for p in sorted(root.iterdir()) if p.is_dir() and is_dataset_name(p.name)]
-    return [d for d in found if owner is None or d.owner in (None, owner)]
+    folders = [p for p in sorted(root.iterdir()) if p.is_dir() and is_dataset_name(p.name)]
+    visible = [(p, metadata.read(p)) for p in folders]
+    return [_info(p, meta) for p, meta in visible if owner is None or may_see(p, owner, meta)]
 
 
-def describe(name: str) -> DatasetInfo:
+def describe(name: str, owner=None) -> DatasetInfo:
     """Counts from the folders; size, mode and format figures from the import record while it still matches
-    the folders, otherwise read again from the image headers."""
-    info = _info(dataset_path(name))
+    the folders, otherwise read again from the image headers. `owner`: the acting user, who must be allowed to see it."""
+    info = _info(_visible(name, owner, "view"))
     recorded = Stats.from_dict(info.meta.get("stats") or {})
     info.stats = recorded if dict(recorded.classes) == info.classes else scan(info.path)
     return info
 
 
-def samples(name: str, per_class: int = 6, seed: int = 0) -> dict[str, list[Path]]:
+def samples(name: str, per_class: int = 6, seed: int = 0, owner=None) -> dict[str, list[Path]]:
     """Up to `per_class` image paths of each class, a seeded random pick (the same each time for a seed)."""
     rng = random.Random(seed)
     picks = {}
-    for folder in class_dirs(dataset_path(name)):
+    for folder in class_dirs(_visible(name, owner, "view")):
         files = image_files(folder)
         picks[folder.name] = sorted(rng.sample(files, min(per_class, len(files))))
     return picks

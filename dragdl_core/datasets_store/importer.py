@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .. import config
+from .. import class_config, config, quotas
+from ..users import as_actor
 from . import metadata, names
 from .archive import Archive, EntryError, archive_label
 from .errors import DatasetError
@@ -43,6 +44,7 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: st
                    source_name: str | None = None) -> ImportResult:
     """Import a zip (path or binary file object) as dataset `name`; DatasetError says what is wrong."""
     limits = limits or Limits.from_env()
+    class_limits = None if may_exceed_limits(owner) else class_config.current().limits
     name = names.dataset_name(name)
     root = config.datasets_dir()
     root.mkdir(parents=True, exist_ok=True)
@@ -59,7 +61,11 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: st
         if archive.unpacked_bytes > free:
             raise DatasetError(f"{label} unpacks to {size_text(archive.unpacked_bytes)} but only "
                                f"{size_text(free)} are free in {root}")
+        if class_limits:
+            _check_class_limits(name, archive.unpacked_bytes, 0, class_limits)
         plan = plan_import(archive)
+        if class_limits:
+            _check_class_limits(name, 0, len(plan.items), class_limits)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=root))
         try:
             stats, report = _unpack(archive, plan, staging, limits, progress)
@@ -108,6 +114,19 @@ def _unpack(archive: Archive, plan: Plan, staging: Path, limits: Limits, progres
               "renamed_classes": {raw: clean for raw, clean in folders.items() if raw != clean},
               "dropped_classes": sorted(set(owners) - set(stats.classes))}
     return stats, report
+
+
+def may_exceed_limits(owner) -> bool:
+    """The class's dataset limits bind students; instructors and the server's command line are trusted."""
+    actor = as_actor(owner)
+    return actor is None or actor.is_instructor
+
+
+def _check_class_limits(name: str, size_bytes: int, images: int, limits) -> None:
+    try:
+        quotas.check_dataset_size(name, size_bytes, images, limits)
+    except quotas.QuotaExceeded as err:
+        raise DatasetError(str(err)) from None
 
 
 def _tick(progress: Progress | None, done: int, total: int) -> None:

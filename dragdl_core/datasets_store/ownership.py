@@ -1,27 +1,39 @@
-"""Who may change a dataset. `owner=None` is the instance operator (the command line): anything goes.
-A named user may replace or delete only the datasets recorded as theirs; per-user visibility (private and
-public datasets) builds on this record."""
+"""Who may see, use and change a dataset: the store asks the class's access policy (dragdl_core.access).
+
+`owner` in the store's functions is the user acting - an Actor, a user name, or None for the instance
+operator (the server's command line), who may do anything. A student sees and trains on their own datasets,
+the instance's (imported without an owner) and those an instructor shared with the class; only the owner or
+an instructor replaces or deletes one; only an instructor shares one with the class."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..access import AccessDenied, Actor, DatasetRef, check_dataset, may_dataset
+from ..users import as_actor
 from . import metadata
 from .errors import DatasetError
 
 
-def check_owner(folder: Path, owner: str | None, action: str) -> None:
-    if owner is None:
-        return
-    recorded = metadata.read(folder).get("owner")
-    if recorded != owner:
-        holder = f"user '{recorded}'" if recorded else "the instance (it has no owner)"
-        raise DatasetError(f"dataset '{folder.name}' belongs to {holder}; '{owner}' cannot {action} it"
-                           + ("" if recorded else "; use `python -m dragdl_core datasets` on the server"))
+class DatasetAccessDenied(DatasetError, AccessDenied):
+    """A refused action on a dataset; names the action and the dataset, never its owner."""
 
 
-def may_change(folder: Path, owner: str | None) -> bool:
+def ref(folder: Path, meta: dict | None = None) -> DatasetRef:
+    meta = metadata.read(folder) if meta is None else meta
+    return DatasetRef(folder.name, meta.get("owner"), bool(meta.get("shared")))
+
+
+def check_owner(folder: Path, owner: Actor | str | None, action: str) -> None:
+    """Raise DatasetAccessDenied unless `owner` (the acting user) may `action` the dataset in `folder`."""
     try:
-        check_owner(folder, owner, "change")
-    except DatasetError:
-        return False
-    return True
+        check_dataset(as_actor(owner), action, ref(folder))
+    except AccessDenied as err:
+        raise DatasetAccessDenied(str(err)) from None
+
+
+def may_see(folder: Path, owner: Actor | str | None, meta: dict | None = None) -> bool:
+    return may_dataset(as_actor(owner), "view", ref(folder, meta))
+
+
+def may_change(folder: Path, owner: Actor | str | None) -> bool:
+    return may_dataset(as_actor(owner), "delete", ref(folder))
