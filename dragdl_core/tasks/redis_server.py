@@ -127,6 +127,7 @@ class HomeLock:
             self._file.seek(0)
             owner = self._file.read().strip() or "another process"
             self._file.close()
+            self._file = None
             raise ServiceUnavailable(f"DragDL is already running for {self.path.parent.parent} ({owner}); "
                                      "stop it first or use another --home") from None
         self._file.seek(0)
