@@ -27,25 +27,27 @@ def heartbeat(store: TaskStore, task_id: str, worker: str) -> dict | None:
 
 def finish(store: TaskStore, record: dict, state: str, error: str | None = None, *,
            worker: str | None = None) -> bool:
-    """Move a running task to a final state, copying its progress and accuracy from status.json."""
+    """Move a running task to a final state, copying its progress and accuracy from status.json. The run
+    directory is told first, so whoever sees the final state in Redis also finds it in the files."""
+    current = store.get(record["id"])
+    if not current or current["state"] != "running" or (worker and current.get("worker") != worker):
+        return False
     run_dir = Path(record["run_dir"])
     status = rundir.read_status(run_dir)
-    accuracy = status.get("accuracy") if state == "succeeded" else None
-    progress = 1.0 if state == "succeeded" else status.get("progress", 0.0)
-    done = store.transition(record["id"], ["running"], state, where={"worker": worker} if worker else None,
-                            finished=now(), error=error, accuracy=accuracy, progress=progress,
-                            epoch=status.get("epoch"), epochs=status.get("epochs"), unset=("stop_requested",))
-    if not done:
-        return False
-    if state != "succeeded" or status.get("state") != "succeeded":
+    if state != "succeeded" or status.get("state") != "succeeded":  # training wrote its own success
         rundir.write_status(run_dir, state, **({"error": error} if error else {}))
     if error:
         rundir.append_log(run_dir, f"task {state}: {error}")
     elif state == "stopped":
         rundir.append_log(run_dir, "task stopped on request; metrics, log and checkpoints are kept")
-    if state == "succeeded" and record.get("started"):
+    succeeded = state == "succeeded"
+    done = store.transition(record["id"], ["running"], state, where={"worker": worker} if worker else None,
+                            finished=now(), error=error, progress=1.0 if succeeded else status.get("progress", 0.0),
+                            accuracy=status.get("accuracy") if succeeded else None, epoch=status.get("epoch"),
+                            epochs=status.get("epochs"), unset=("stop_requested",))
+    if done and succeeded and record.get("started"):
         store.record_duration(time.time() - record["started"])
-    return True
+    return bool(done)
 
 
 def requeue(store: TaskStore, record: dict, note: str, from_states=("running",)) -> bool:
