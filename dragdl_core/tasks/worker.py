@@ -29,9 +29,10 @@ from .store import TaskStore
 
 log = logging.getLogger("dragdl.worker")
 
-# What a generated train.py imports: loaded once here, inherited by every forked horse. Importing is not
-# running: no Paddle operator runs in the worker, so no OpenMP thread pool exists when it forks (and
-# Paddle's libiomp5 re-initialises itself in a forked child anyway: see notes/issue-4.md).
+# What a generated train.py imports: loaded once here, inherited by every forked horse. Importing only:
+# no operator may ever run in this process. A parent whose OpenMP pool exists (it ran a conv and a matmul,
+# with scikit-learn loaded) hangs every forked child; a parent that only imported forks safely
+# (tests/test_tasks_fork_safety.py, notes/issue-4.md).
 PRELOAD = ("dragdl_core.runtime.training", "dragdl_core.runtime.datasets", "dragdl_core.runtime.transforms",
            "paddle.nn", "paddle.vision.transforms", "paddle.vision.models", "sklearn.datasets", "PIL.Image")
 
