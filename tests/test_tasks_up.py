@@ -46,31 +46,44 @@ def stop_and_check_nothing_left(process, log, sig):
              "every process `up` started to end")
 
 
-def test_up_runs_tasks_and_stops_everything_it_started(tmp_path):
+def submit(home, graph_path):
+    submitted = cli(home, "submit", str(graph_path), "--user", "ada", "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    return json.loads(submitted.stdout)["id"]
+
+
+def status(home, task_id):
+    return json.loads(cli(home, "status", task_id, "--json").stdout)
+
+
+def test_up_runs_tasks_stops_everything_and_resumes_after_a_restart(tmp_path):
     home, log = tmp_path / "home", tmp_path / "up.log"
-    graph = tmp_path / "g.json"
-    graph.write_text(json.dumps(tiny_graph()))
+    tiny, long = tmp_path / "tiny.json", tmp_path / "long.json"
+    tiny.write_text(json.dumps(tiny_graph()))
+    long.write_text(json.dumps(tiny_graph(limit_per_class=60, epochs=10)))
     process = start_up(home, log)
     try:
-        assert (home / "redis" / "url").exists()
+        assert (home / "redis" / "url").stat().st_mode & 0o077 == 0  # holds the Redis password
         second = subprocess.run([sys.executable, "-m", "dragdl_core", "up", "--no-app", "--home", str(home)],
                                 env=environment(home), cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert second.returncode == 2 and "already running" in second.stderr
 
-        submitted = cli(home, "submit", str(graph), "--user", "ada", "--json")
-        assert submitted.returncode == 0, submitted.stderr
-        task_id = json.loads(submitted.stdout)["id"]
-        wait_for(lambda: json.loads(cli(home, "status", task_id, "--json").stdout)["state"] == "succeeded",
-                 120, "the task to succeed")
+        quick = submit(home, tiny)
+        wait_for(lambda: status(home, quick)["state"] == "succeeded", 120, "the tiny task to succeed")
+        slow = submit(home, long)
+        run_dir = home / "runs" / "ada" / slow
+        wait_for(lambda: (run_dir / "checkpoints" / "state.json").exists(), 120, "a finished epoch")
     finally:
-        stop_and_check_nothing_left(process, log, signal.SIGINT)
+        stop_and_check_nothing_left(process, log, signal.SIGINT)  # Ctrl-C, mid-training
     assert not (home / "redis" / "url").exists()
-    assert cli(home, "list").returncode == 2  # nothing running: one clear line
-    assert "dragdl_core up" in cli(home, "list").stderr
+    stopped = cli(home, "list")
+    assert stopped.returncode == 2 and "dragdl_core up" in stopped.stderr  # one clear line
 
-    process = start_up(home, log)  # the records outlive the restart of Redis, workers and all
+    process = start_up(home, log)  # the records outlive Redis, the workers and `up` itself
     try:
-        listing = json.loads(cli(home, "list", "--json").stdout)
-        assert [(t["id"], t["state"]) for t in listing] == [(task_id, "succeeded")]
+        assert status(home, quick)["state"] == "succeeded"
+        wait_for(lambda: status(home, slow)["state"] == "succeeded", 120, "the interrupted task to finish")
+        text = cli(home, "logs", slow).stdout
+        assert "shut down: queued again" in text and "resumed from the checkpoint after epoch" in text
     finally:
         stop_and_check_nothing_left(process, log, signal.SIGTERM)

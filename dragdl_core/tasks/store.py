@@ -43,6 +43,23 @@ return 1
 """
 
 
+# Many records in one round trip and one JSON document: parsing 1,000 hashes reply by reply in redis-py
+# costs ~50 ms, one json.loads a few.
+_MANY = """
+local out = {}
+for _, key in ipairs(KEYS) do
+  local flat = redis.call('HGETALL', key)
+  if #flat > 0 then
+    local record = {}
+    for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
+    out[#out + 1] = record
+  end
+end
+if #out == 0 then return '[]' end
+return cjson.encode(out)
+"""
+
+
 def task_key(task_id: str) -> str:
     return f"{PREFIX}task:{task_id}"
 
@@ -71,6 +88,7 @@ class TaskStore:
     def __init__(self, client=None):
         self.redis = client or text_connection()
         self._transition = self.redis.register_script(_TRANSITION)
+        self._many = self.redis.register_script(_MANY)
 
     def create(self, record: dict) -> None:
         pipe = self.redis.pipeline(transaction=True)
@@ -83,11 +101,13 @@ class TaskStore:
         raw = self.redis.hgetall(task_key(task_id))
         return _decode(raw) if raw else None
 
-    def many(self, task_ids: list[str]) -> list[dict]:
-        pipe = self.redis.pipeline(transaction=False)
-        for task_id in task_ids:
-            pipe.hgetall(task_key(task_id))
-        return [_decode(raw) for raw in pipe.execute() if raw]
+    def many(self, task_ids: list[str], batch: int = 2000) -> list[dict]:
+        """Records in the order of `task_ids`, skipping deleted ones."""
+        found = []
+        for start in range(0, len(task_ids), batch):  # batches keep Redis answering others in between
+            keys = [task_key(t) for t in task_ids[start:start + batch]]
+            found.extend(json.loads(self._many(keys=keys)))
+        return [_decode(raw) for raw in found]
 
     def ids(self, user: str | None = None) -> list[str]:
         """Task ids, newest first."""
