@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from conftest import ROOT, tiny_digits_graph
 
@@ -33,6 +34,15 @@ def start_redis(directory: Path, port: int | None = None) -> RedisServer:
     server = RedisServer(directory=directory, port=port).start()
     os.environ["REDIS_URL"] = server.url
     return server
+
+
+@pytest.fixture
+def redis_server(tmp_path, monkeypatch):
+    """A Redis of the test's own (AOF in tmp_path), REDIS_URL pointing at it."""
+    server = start_redis(tmp_path / "redis")
+    monkeypatch.setenv("REDIS_URL", server.url)
+    yield server
+    server.stop()
 
 
 class Workers:

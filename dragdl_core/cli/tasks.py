@@ -128,25 +128,19 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
 
-    p = commands.add_parser("status", help="one task's state, progress and result")
-    p.add_argument("id")
+    p = _task_command(commands, "status", cmd_status, "one task's state, progress and result")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_status)
-
-    p = commands.add_parser("stop", help="stop a queued or running task (keeps metrics, log, checkpoints)")
-    p.add_argument("id")
+    p = _task_command(commands, "stop", cmd_stop, "stop a queued or running task (keeps metrics, log, checkpoints)")
     p.add_argument("--wait", type=float, default=15.0, help="seconds to wait for it to end (default 15)")
-    p.set_defaults(handler=cmd_stop)
-
-    p = commands.add_parser("retry", help="queue a failed or stopped task again, resuming from its checkpoint")
-    p.add_argument("id")
-    p.set_defaults(handler=cmd_retry)
-
-    p = commands.add_parser("logs", help="the end of a task's training log")
-    p.add_argument("id")
+    _task_command(commands, "retry", cmd_retry, "queue a failed or stopped task again, resuming from its checkpoint")
+    p = _task_command(commands, "logs", cmd_logs, "the end of a task's training log")
     p.add_argument("--tail", type=int, default=200, help="lines (default 200)")
-    p.set_defaults(handler=cmd_logs)
+    _task_command(commands, "delete", cmd_delete, "delete a task and its run directory (stops it first)")
 
-    p = commands.add_parser("delete", help="delete a task and its run directory (stops it first)")
-    p.add_argument("id")
-    p.set_defaults(handler=cmd_delete)
+
+def _task_command(commands, name: str, handler, help_text: str):
+    """A subcommand about one task: takes its id."""
+    p = commands.add_parser(name, help=help_text)
+    p.add_argument("id", help="task id (from `tasks submit` or `tasks list`)")
+    p.set_defaults(handler=handler)
+    return p
