@@ -28,6 +28,12 @@ def _worker_plan(args) -> tuple[int, int]:
     """(workers, threads per task). By default one single-threaded worker per core: a class submits many
     small tasks, and on 2 cores two 1-thread workers ran 3x the tiny tasks per minute of one 2-thread
     worker (benchmarks/task_latency.py). `--workers 1` gives a lone user's task every core."""
+    from ..tasks import caps
+
+    try:
+        caps.limits()  # a bad cap setting stops here, not in a worker restarted over and over
+    except ValueError as err:
+        raise UserError(str(err)) from None
     cores = _cores()
     workers = args.workers if args.workers is not None else cores
     if workers < 1:

@@ -1,8 +1,7 @@
-"""Small process helpers: children that die with their parent, and waiting for a process to end."""
+"""Small process helpers: children that die with their parent, exit codes in words, waiting."""
 from __future__ import annotations
 
 import ctypes
-import os
 import signal
 import sys
 import time
@@ -20,16 +19,6 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     except OSError:
         pass
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def describe_exit(code: int | None) -> str:

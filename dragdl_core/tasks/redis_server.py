@@ -96,9 +96,6 @@ class RedisServer:
                                      f"see {self.dir / 'redis.log'}")
         return self
 
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM: Redis flushes its AOF and exits; killed only if it does not within `timeout`."""
         if not self.process or self.process.poll() is not None:

@@ -1,6 +1,6 @@
 """The task service API: submit a graph, then list, watch, stop, retry, delete it.
 
-Fast by construction: a listing is one index read, one pipelined fetch of the records and one read of the
+Fast by construction: a listing is one index read, one Lua call returning every record and one read of the
 queue, plus the status.json of the tasks that are running right now."""
 from __future__ import annotations
 
@@ -174,8 +174,8 @@ def delete(task_id: str, *, actor: str | None = None) -> None:
     with reachable():
         store = _store()
         record = _record(store, task_id, actor, "delete")
-        if record["state"] == "running":
-            if stop(task_id, wait=caps.STOP_GRACE_S + 5)["state"] == "running":
+        if record["state"] not in FINAL_STATES:  # stopped first, so no worker writes into it afterwards
+            if stop(task_id, wait=caps.STOP_GRACE_S + 5)["state"] not in FINAL_STATES:
                 raise TaskConflict(f"task {task_id} did not stop in time; it was not deleted, try again")
         jobs.discard([record.get("job_id")])
         store.delete(task_id, record["user"])

@@ -126,10 +126,6 @@ class TaskStore:
         result = self._transition(keys=[task_key(task_id), RUNNING], args=[json.dumps(spec), task_id])
         return None if result == -1 else bool(result)
 
-    def update(self, task_id: str, **fields) -> bool | None:
-        """Set fields on an existing task (never recreates a deleted one)."""
-        return self.transition(task_id, **fields)
-
     def delete(self, task_id: str, user: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(task_key(task_id))

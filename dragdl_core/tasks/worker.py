@@ -155,9 +155,13 @@ class TaskWorker(Worker):
                                                   "from the last finished epoch")
         else:
             status = watch.exit_status
-            how = (processes.describe_exit(-os.WTERMSIG(status)) if status and os.WIFSIGNALED(status)
-                   else f"exit status {status}")
-            lifecycle.finish(self.store, record, "failed", f"the training process died unexpectedly ({how}); "
+            if status is None:
+                how = "it ended without recording an outcome"
+            elif os.WIFSIGNALED(status):
+                how = f"it died unexpectedly, {processes.describe_exit(-os.WTERMSIG(status))}"
+            else:
+                how = f"it died unexpectedly, exit status {os.WEXITSTATUS(status)}"
+            lifecycle.finish(self.store, record, "failed", f"the training process failed ({how}); "
                              "retry resumes from the last finished epoch", worker=self.name)
 
     # -- shutting down ---------------------------------------------------------------------------------
