@@ -132,7 +132,8 @@ def cmd_up(args) -> int:
             while not _answers(args.port) and time.monotonic() - started < 60 and not supervisor.stopping:
                 supervisor.check()
                 time.sleep(0.3)
-            print(f"DragDL is running at http://localhost:{args.port}  (Ctrl-C stops everything)", flush=True)
+            note = "" if _answers(args.port) else f" (still starting: see {home / 'logs' / 'app.log'})"
+            print(f"DragDL is running at http://localhost:{args.port}{note}  (Ctrl-C stops everything)", flush=True)
         else:
             print("DragDL task service is running (Ctrl-C stops everything)", flush=True)
         supervisor.run()
