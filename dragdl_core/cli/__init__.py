@@ -10,7 +10,7 @@ import sys
 
 from ..class_config import ConfigError
 
-COMMAND_MODULES = ["graph", "datasets", "users"]
+COMMAND_MODULES = ["graph", "datasets", "tasks", "up", "users"]
 
 
 class UserError(Exception):
