@@ -55,7 +55,11 @@ class Limits(_Strict):
     max_dataset_mb: int = Field(4096, ge=1, le=1_000_000, description="size of one imported dataset, unpacked")
     max_dataset_images: int = Field(50_000, ge=10, le=10_000_000, description="images in one dataset")
     task_memory_mb: int = Field(4096, ge=64, le=1_000_000, description="memory of one training task")
-    task_time_minutes: int = Field(240, ge=1, le=525_600, description="wall time of one training task")
+    task_time_minutes: float = Field(240, gt=0, le=525_600, description="wall time of one training task")
+
+    @property
+    def task_time_seconds(self) -> int:
+        return max(1, round(self.task_time_minutes * 60))
 
 
 class ClassConfig(_Strict):
@@ -105,7 +109,7 @@ class ClassConfig(_Strict):
         """Variables for the processes `up` starts, so code that reads the environment agrees with the file."""
         env = {"DRAGDL_HOME": str(self.home), "DRAGDL_DATASETS": str(self.datasets_dir),
                "DRAGDL_TASK_MEMORY_MB": str(self.limits.task_memory_mb),
-               "DRAGDL_TASK_TIME_LIMIT": str(self.limits.task_time_minutes * 60),
+               "DRAGDL_TASK_TIME_LIMIT": str(self.limits.task_time_seconds),
                "DRAGDL_IMPORT_MAX_UNPACKED_MB": str(self.limits.max_dataset_mb)}
         if self.users_file:
             env["DRAGDL_USERS"] = str(self.users_file)
@@ -150,7 +154,7 @@ def _from_environment(data: dict[str, Any], environ) -> dict[str, str]:
             continue
         if var == "DRAGDL_TASK_TIME_LIMIT":
             try:
-                value = str(max(1, round(float(value) / 60)))
+                value = str(float(value) / 60)
             except ValueError:
                 pass  # validation names the variable and the bad value
         target[name] = value
@@ -255,4 +259,4 @@ def describe(cfg: ClassConfig) -> list[tuple[str, str]]:
             ("tasks per user", f"{limits.max_tasks_per_user} queued or running"),
             ("epochs", f"at most {limits.max_epochs}"),
             ("dataset size", f"at most {limits.max_dataset_mb} MB and {limits.max_dataset_images:,} images"),
-            ("per task", f"{limits.task_memory_mb} MB memory, {limits.task_time_minutes} min wall time")]
+            ("per task", f"{limits.task_memory_mb} MB memory, {limits.task_time_minutes:g} min wall time")]

@@ -6,13 +6,14 @@
     tasks.stop(task_id); tasks.retry(task_id); tasks.delete(task_id); tasks.run_dir(task_id)
 
 Only this package and the workers touch RQ and Redis. Every call takes an optional `actor=` (the signed-in
-user acting); access.check() is the one place that decides what an actor may do."""
+user acting: an Actor or a user name; None = trusted); dragdl_core.access decides what an actor may do. The
+queue is kept in fair order across users (fair_queue.py)."""
 from .connection import connection, redis_url
-from .errors import (Forbidden, InvalidGraph, InvalidUser, ServiceUnavailable, TaskConflict, TaskError,
-                     TaskNotFound)
+from .errors import (Forbidden, InvalidGraph, InvalidUser, LimitExceeded, ServiceUnavailable, TaskConflict,
+                     TaskError, TaskNotFound)
 from .service import delete, list_tasks, logs, retry, run_dir, status, stop, submit
 from .store import FINAL_STATES, STATES
 
 __all__ = ["submit", "list_tasks", "status", "stop", "retry", "delete", "logs", "run_dir", "connection",
            "redis_url", "STATES", "FINAL_STATES", "TaskError", "InvalidGraph", "InvalidUser", "TaskNotFound",
-           "TaskConflict", "Forbidden", "ServiceUnavailable"]
+           "TaskConflict", "Forbidden", "LimitExceeded", "ServiceUnavailable"]

@@ -1,15 +1,43 @@
-"""Who may do what with a task: the single place the service asks (issue 7 adds roles here).
+"""The task service's door to the class's access policy (dragdl_core.access), which decides for everybody.
 
-`actor` is the signed-in user on whose behalf a call is made, or None for a trusted caller (the command
-line on the server, the workers). Today an actor may touch only their own tasks; instructors come later."""
+`actor` in the service's calls is the user acting: an Actor, a user name (its role read from the users
+file), or None for a trusted caller (the server's command line, the workers), who may do anything.
+Refusals become Forbidden, a TaskError the command line prints as one line."""
 from __future__ import annotations
 
+from .. import access as policy
+from ..access import Actor, TaskRef
+from ..users import as_actor
 from .errors import Forbidden
 
 
-def check(actor: str | None, owner: str, action: str) -> None:
-    """Raise Forbidden unless `actor` may `action` ("submit", "view", "stop", "retry", "delete") a task of
-    `owner`'s (or list `owner`'s tasks; owner None = everybody's)."""
-    if actor is None or actor == owner:
-        return
-    raise Forbidden(f"{actor} may not {action} tasks of {'all users' if owner is None else owner}")
+def resolve(actor: Actor | str | None) -> Actor | None:
+    return as_actor(actor)
+
+
+def check(actor: Actor | None, action: str, task_id: str, owner: str) -> None:
+    """`action` is one of access.TASK_ACTIONS: view, monitor, predict, stop, retry, delete."""
+    try:
+        policy.check_task(actor, action, TaskRef(task_id, owner))
+    except policy.AccessDenied as err:
+        raise Forbidden(str(err)) from None
+
+
+def check_submit(actor: Actor | None, owner: str) -> None:
+    try:
+        policy.check_submit(actor, owner)
+    except policy.AccessDenied as err:
+        raise Forbidden(str(err)) from None
+
+
+def owner_filter(actor: Actor | None, requested: str | None) -> str | None:
+    """Whose tasks a listing shows (a student: their own)."""
+    try:
+        return policy.owner_filter(actor, requested)
+    except policy.AccessDenied as err:
+        raise Forbidden(str(err)) from None
+
+
+def is_limited(actor: Actor | None) -> bool:
+    """Class limits bind students; instructors and trusted callers are not limited."""
+    return actor is not None and not actor.is_instructor

@@ -1,12 +1,12 @@
 """Per-task caps (memory, wall time) and the worker's timing, from the configuration.
 
-Read from environment variables today; a per-class configuration file (issue 7) can replace `limits()`
-without touching the worker. A cap that is exceeded fails the task with `exceeded_message(...)`, which names
-the cap and the setting that controls it."""
+Read from the class configuration (class_config), which falls back to the environment variables below. A cap
+that is exceeded fails the task with a message naming the cap and the setting that controls it."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from .. import class_config
 
 MEMORY_ENV = "DRAGDL_TASK_MEMORY_MB"
 TIME_ENV = "DRAGDL_TASK_TIME_LIMIT"
@@ -19,31 +19,20 @@ class Limits:
 
     def memory_message(self, used_mb: float | None = None) -> str:
         used = f" (used {used_mb:.0f} MB)" if used_mb else ""
-        return (f"memory cap exceeded: the task may use {self.memory_mb} MB{used}; "
-                f"make the model, images or batch smaller, or raise {MEMORY_ENV}")
+        return (f"memory cap exceeded: the task may use {self.memory_mb} MB{used}; make the model, images or "
+                f"batch smaller, or raise {MEMORY_ENV} (task_memory_mb in a class file)")
 
     def time_message(self) -> str:
-        return (f"wall-time cap exceeded: the task may run {self.time_limit_s} s; "
-                f"train fewer epochs or less data, or raise {TIME_ENV}")
-
-
-def _positive_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(float(raw))
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
-    return value
+        return (f"wall-time cap exceeded: the task may run {self.time_limit_s} s; train fewer epochs or less "
+                f"data, or raise {TIME_ENV} (task_time_minutes in a class file)")
 
 
 def limits() -> Limits:
-    """The caps every task gets (read when a task starts, so a changed setting applies to the next task)."""
-    return Limits(memory_mb=_positive_int(MEMORY_ENV, Limits.memory_mb),
-                  time_limit_s=_positive_int(TIME_ENV, Limits.time_limit_s))
+    """The caps every task gets, from the class configuration ([limits] task_memory_mb and task_time_minutes,
+    else DRAGDL_TASK_MEMORY_MB and DRAGDL_TASK_TIME_LIMIT); read when a task starts, so a changed setting
+    applies to the next task. A bad setting raises ValueError (class_config.ConfigError) naming it."""
+    configured = class_config.current().limits
+    return Limits(memory_mb=configured.task_memory_mb, time_limit_s=configured.task_time_seconds)
 
 
 # How often a worker checks its running task (heartbeat, stop request, caps); RQ wants whole seconds.

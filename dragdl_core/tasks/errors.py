@@ -1,6 +1,8 @@
 """What can go wrong when asking the task service for something. Every error carries one clear line."""
 from __future__ import annotations
 
+from ..access import AccessDenied
+
 
 class TaskError(Exception):
     """Base class: a request the service refused; str(err) says why in one line."""
@@ -33,8 +35,13 @@ class TaskConflict(TaskError):
     """The task is in a state that does not allow the operation (retry a running task, ...)."""
 
 
-class Forbidden(TaskError):
-    """The acting user may not touch this task (see access.py)."""
+class Forbidden(TaskError, AccessDenied):
+    """The acting user may not do this (dragdl_core.access decides); the message names the action and the
+    task, never the other user."""
+
+
+class LimitExceeded(TaskError):
+    """Over a class limit (tasks queued and running per user); the message names the limit."""
 
 
 class ServiceUnavailable(TaskError):

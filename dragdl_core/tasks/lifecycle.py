@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from . import caps, jobs, rundir
+from . import caps, fair_queue, jobs, rundir
 from .store import TaskStore, now
 
 _CLEARED_ON_QUEUE = ("started", "finished", "worker", "heartbeat", "error", "stop_requested", "accuracy")
@@ -47,6 +47,8 @@ def finish(store: TaskStore, record: dict, state: str, error: str | None = None,
                             epochs=status.get("epochs"), unset=("stop_requested",))
     if done and succeeded and record.get("started"):
         store.record_duration(time.time() - record["started"])
+    if done:
+        fair_queue.reorder()  # this user has one task fewer running: their next one may move up
     return bool(done)
 
 
@@ -60,6 +62,7 @@ def requeue(store: TaskStore, record: dict, note: str, from_states=("running",))
     rundir.write_status(run_dir, "queued")
     rundir.append_log(run_dir, note)
     jobs.enqueue(record["id"], attempt)
+    fair_queue.reorder()
     return True
 
 

@@ -9,16 +9,19 @@ import secrets
 import time
 from pathlib import Path
 
+from .. import class_config, datasets_store, quotas
 from ..codegen import compile_graph
 from ..graph import Graph
 from ..validate import analyze
-from . import access, caps, jobs, lifecycle, rundir
+from . import access, caps, fair_queue, jobs, lifecycle, rundir
 from .connection import reachable
-from .errors import InvalidGraph, TaskConflict, TaskNotFound
+from .errors import Forbidden, InvalidGraph, LimitExceeded, TaskConflict, TaskNotFound
 from .store import FINAL_STATES, TaskStore, now
 
-PUBLIC_FIELDS = ("id", "user", "name", "state", "created", "started", "finished", "progress", "error",
-                 "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts", "epoch", "epochs")
+PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "state", "created", "started", "finished", "progress",
+                 "error", "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts", "epoch",
+                 "epochs")
+ACTIVE_STATES = ("queued", "running")
 
 
 def _store() -> TaskStore:
@@ -42,36 +45,70 @@ def _analysis(graph):
     return analysis
 
 
-def submit(graph, user: str, name: str | None = None, *, actor: str | None = None) -> str:
+def _check_datasets(analysis, actor) -> None:
+    """A graph may train only on datasets its user may read (their own, or the class's)."""
+    for node in analysis.graph.nodes:
+        if node.type == "ImageFolder":
+            try:
+                datasets_store.check_use(analysis.params[node.id]["name"], actor)
+            except datasets_store.DatasetAccessDenied as err:
+                raise Forbidden(str(err)) from None
+
+
+def _check_class_limits(analysis) -> None:
+    errors = quotas.graph_errors(analysis, class_config.current().limits)
+    if errors:
+        raise InvalidGraph(errors)
+
+
+def _check_active_tasks(store: TaskStore, user: str) -> None:
+    active = sum(r["state"] in ACTIVE_STATES for r in store.many(store.ids(user)))
+    try:
+        quotas.check_active_tasks(active, class_config.current().limits)
+    except quotas.QuotaExceeded as err:
+        raise LimitExceeded(str(err)) from None
+
+
+def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
     """Validate and compile the graph, create <home>/runs/<user>/<id>/ and queue it; returns the task id.
-    An invalid graph raises InvalidGraph (with `.errors`) and writes nothing."""
+    An invalid graph raises InvalidGraph (with `.errors`) and writes nothing. A student (`actor`) is held to
+    the class's limits: epochs (InvalidGraph naming the Trainer), tasks queued and running (LimitExceeded),
+    and datasets they may read (Forbidden)."""
     rundir.check_user(user)
-    access.check(actor, user, "submit")
+    actor = access.resolve(actor)
+    access.check_submit(actor, user)
     analysis = _analysis(graph)
+    if actor is not None:
+        _check_datasets(analysis, actor)
+    if access.is_limited(actor):
+        _check_class_limits(analysis)
     script = compile_graph(analysis)
     task_id = secrets.token_hex(8)  # 64 random bits: not guessable
     run_dir = rundir.path_for(user, task_id)
     with reachable():
         store = _store()
         store.redis.ping()  # before anything is written
+        if access.is_limited(actor):
+            _check_active_tasks(store, user)
         rundir.create(run_dir, analysis.graph.to_json(), script)
         try:
             store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
-                          "state": "queued", "created": now(), "run_dir": str(run_dir), "attempts": 1,
+                          "graph_name": analysis.graph.name, "state": "queued", "created": now(), "run_dir": str(run_dir), "attempts": 1,
                           "job_id": jobs.job_id(task_id, 1), "progress": 0.0})
             jobs.enqueue(task_id, 1)
         except BaseException:
             store.delete(task_id, user)
             rundir.remove(run_dir)
             raise
+        fair_queue.reorder()  # users interleave: one user's many tasks do not hold up the others'
     return task_id
 
 
-def _record(store: TaskStore, task_id: str, actor: str | None, action: str) -> dict:
+def _record(store: TaskStore, task_id: str, actor, action: str) -> dict:
     record = store.get(task_id) if isinstance(task_id, str) and task_id else None
     if record is None:
         raise TaskNotFound(task_id)
-    access.check(actor, record["user"], action)
+    access.check(access.resolve(actor), action, task_id, record["user"])
     return record
 
 
@@ -110,11 +147,11 @@ def _view(record: dict, context: _Context) -> dict:
     return task
 
 
-def list_tasks(user: str | None = None, *, actor: str | None = None) -> list[dict]:
-    """Tasks newest first, all users' when user is None."""
+def list_tasks(user: str | None = None, *, actor=None) -> list[dict]:
+    """Tasks newest first, all users' when user is None (a student acting sees only their own)."""
+    user = access.owner_filter(access.resolve(actor), user)
     if user is not None:
         rundir.check_user(user)
-    access.check(actor, user, "view")
     with reachable():
         store = _store()
         records = store.many(store.ids(user))
@@ -122,14 +159,14 @@ def list_tasks(user: str | None = None, *, actor: str | None = None) -> list[dic
     return [_view(r, context) for r in records]
 
 
-def status(task_id: str, *, actor: str | None = None) -> dict:
+def status(task_id: str, *, actor=None) -> dict:
     with reachable():
         store = _store()
         record = _record(store, task_id, actor, "view")
         return _view(record, _Context(store, [record]))
 
 
-def stop(task_id: str, *, actor: str | None = None, wait: float = 0.0) -> dict:
+def stop(task_id: str, *, actor=None, wait: float = 0.0) -> dict:
     """Stop a queued or running task. A running one is interrupted by its worker within a second or two,
     keeping metrics, log and checkpoints; `wait` seconds are spent waiting for that. Returns the status."""
     with reachable():
@@ -155,7 +192,7 @@ def stop(task_id: str, *, actor: str | None = None, wait: float = 0.0) -> dict:
         return status(task_id)
 
 
-def retry(task_id: str, *, actor: str | None = None) -> dict:
+def retry(task_id: str, *, actor=None) -> dict:
     """Queue a failed or stopped task again; its train.py resumes from the last finished epoch, keeping
     the metrics so far."""
     with reachable():
@@ -169,7 +206,7 @@ def retry(task_id: str, *, actor: str | None = None) -> dict:
         return status(task_id)
 
 
-def delete(task_id: str, *, actor: str | None = None) -> None:
+def delete(task_id: str, *, actor=None) -> None:
     """Forget a task and delete its run directory (a running task is stopped first)."""
     with reachable():
         store = _store()
@@ -182,11 +219,11 @@ def delete(task_id: str, *, actor: str | None = None) -> None:
     rundir.remove(Path(record["run_dir"]))
 
 
-def logs(task_id: str, tail: int = 200, *, actor: str | None = None) -> str:
+def logs(task_id: str, tail: int = 200, *, actor=None) -> str:
     """The last `tail` lines of the task's log.txt (empty before training has written anything)."""
     return rundir.tail(run_dir(task_id, actor=actor) / "log.txt", tail)
 
 
-def run_dir(task_id: str, *, actor: str | None = None) -> Path:
+def run_dir(task_id: str, *, actor=None) -> Path:
     with reachable():
         return Path(_record(_store(), task_id, actor, "view")["run_dir"])
