@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ class ClassConfig(_Strict):
     port: int = Field(8501, ge=1, le=65535)
     address: str = Field("localhost", min_length=1, max_length=255)
     redis_url: str = ""
-    workers: int | None = Field(None, ge=1, le=256)   # None: one per two cores
+    workers: int | None = Field(None, ge=1, le=256)   # None: one per core
     users_file: Path | None = None        # None: <home>/users.yaml
     limits: Limits = Limits()
     _source: Path | None = PrivateAttr(None)
@@ -249,14 +250,18 @@ def current() -> ClassConfig:
     return cfg
 
 
+def _without_password(url: str) -> str:
+    return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
+
+
 def describe(cfg: ClassConfig) -> list[tuple[str, str]]:
     """(setting, value) rows for `up` to print and the instructor page to show."""
     limits = cfg.limits
     return [("class", cfg.name), ("config", str(cfg.source or "(none: defaults and environment)")),
             ("home", str(cfg.home)), ("datasets", str(cfg.datasets_dir)), ("users", str(cfg.users_path)),
-            ("web app", f"http://{cfg.address}:{cfg.port}"), ("redis", cfg.redis_url or "embedded"),
-            ("workers", str(cfg.workers or "one per two cores")),
-            ("tasks per user", f"{limits.max_tasks_per_user} queued or running"),
-            ("epochs", f"at most {limits.max_epochs}"),
-            ("dataset size", f"at most {limits.max_dataset_mb} MB and {limits.max_dataset_images:,} images"),
-            ("per task", f"{limits.task_memory_mb} MB memory, {limits.task_time_minutes:g} min wall time")]
+            ("web app", f"http://{cfg.address}:{cfg.port}"),
+            ("redis", _without_password(cfg.redis_url) or "embedded"),
+            ("workers", str(cfg.workers or "one per core")),
+            ("limits", f"{limits.max_tasks_per_user} tasks queued or running per student, {limits.max_epochs} "
+                       f"epochs, datasets up to {limits.max_dataset_mb} MB and {limits.max_dataset_images:,} "
+                       f"images, {limits.task_memory_mb} MB and {limits.task_time_minutes:g} min per task")]

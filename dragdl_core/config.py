@@ -1,20 +1,23 @@
-"""Where things live. Plain environment variables, so the worker, the app and the CLI agree."""
+"""Where things live, so the worker, the app and the CLI agree: a class's configuration file (DRAGDL_CONFIG,
+see class_config) when there is one, else plain environment variables."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from . import class_config
+
+REPO_ROOT = class_config.REPO_ROOT
 
 
 def home() -> Path:
-    """DRAGDL_HOME, default `var/` in the checkout: runs, weights, Redis data."""
-    return Path(os.environ.get("DRAGDL_HOME") or REPO_ROOT / "var").resolve()
+    """The class file's `home`, else DRAGDL_HOME, default `var/` in the checkout: runs, weights, Redis data."""
+    return class_config.current().home
 
 
 def datasets_dir() -> Path:
-    """User datasets (ImageFolder): DRAGDL_DATASETS, default `datasets/` in the checkout."""
-    return Path(os.environ.get("DRAGDL_DATASETS") or REPO_ROOT / "datasets").resolve()
+    """User datasets (ImageFolder): the class file's `datasets`, else DRAGDL_DATASETS, default `datasets/` in
+    the checkout (`<home>/datasets` for a class)."""
+    return class_config.current().datasets_dir
 
 
 def runs_dir() -> Path:

@@ -1,7 +1,12 @@
 """up and worker: run an instance (Redis, supervised workers, the web app) or just workers.
 
     python -m dragdl_core up [--port 8501] [--workers N] [--home DIR]
+    python -m dragdl_core up --config class.toml              # a class: see class_config.py
     python -m dragdl_core worker [--workers N] [--home DIR]    # more workers, on this or another machine
+
+With --config the class file gives home, port, address, Redis, workers, users and limits; --port, --address,
+--workers and --threads still override it (they concern only this command), --home does not (every process
+of the class must agree on it). The app and the workers get DRAGDL_CONFIG and re-read the file themselves.
 
 Workers on other machines join an instance by pointing at the same Redis (REDIS_URL) and the same home
 directory (a shared filesystem): run directories are read and written by path."""
@@ -15,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import UserError
-from .. import config
+from .. import class_config, config
 
 APP = config.REPO_ROOT / "app" / "main.py"
 
@@ -35,14 +40,33 @@ def _worker_plan(args) -> tuple[int, int]:
     except ValueError as err:
         raise UserError(str(err)) from None
     cores = _cores()
-    workers = args.workers if args.workers is not None else cores
+    workers = args.workers if args.workers is not None else (class_config.current().workers or cores)
     if workers < 1:
         raise UserError("--workers must be at least 1")
     threads = args.threads or max(1, cores // workers)
     return workers, threads
 
 
+def _use_config(args) -> class_config.ClassConfig:
+    """Read the class file (--config, else DRAGDL_CONFIG) and put its settings in this process's environment,
+    which the children inherit; without one, the environment and the defaults."""
+    try:
+        if args.config:
+            if args.home:
+                raise UserError("--home cannot be combined with --config: set `home` in the class file")
+            os.environ[class_config.CONFIG_ENV] = str(Path(args.config).expanduser().resolve())
+        cfg = class_config.current()
+    except class_config.ConfigError as err:
+        raise UserError(str(err)) from None
+    if cfg.source:
+        os.environ.update(cfg.environment())
+        if not cfg.redis_url:  # the file asks for the embedded Redis: a REDIS_URL left in the shell must not win
+            os.environ.pop("REDIS_URL", None)
+    return cfg
+
+
 def _use_home(args) -> Path:
+    _use_config(args)
     if args.home:
         os.environ["DRAGDL_HOME"] = str(Path(args.home).expanduser().resolve())
     home = config.home()
@@ -93,6 +117,8 @@ def cmd_up(args) -> int:
 
     _setup_logging()
     home = _use_home(args)
+    cfg = class_config.current()
+    args.port, args.address = args.port or cfg.port, args.address or cfg.address
     workers, threads = _worker_plan(args)
     if not args.no_app and APP.exists() and not _port_free(args.port):
         raise UserError(f"port {args.port} is in use; choose another with --port")
@@ -127,6 +153,8 @@ def cmd_up(args) -> int:
         print(f"Redis      {display_url(url)}" + (f" (AOF in {server.dir})" if server else " (REDIS_URL)"))
         print(f"workers    {workers} x {threads} thread(s); logs in {home / 'logs'}")
         print(f"home       {home}")
+        if cfg.source:
+            _print_class(cfg)
         if any(c.label == "app" for c in children):
             started = time.monotonic()
             while not _answers(args.port) and time.monotonic() - started < 60 and not supervisor.stopping:
@@ -134,6 +162,8 @@ def cmd_up(args) -> int:
                 time.sleep(0.3)
             note = "" if _answers(args.port) else f" (still starting: see {home / 'logs' / 'app.log'})"
             print(f"DragDL is running at http://localhost:{args.port}{note}  (Ctrl-C stops everything)", flush=True)
+            if args.address not in ("localhost", "127.0.0.1", "::1"):
+                print(f"students open http://{socket.getfqdn()}:{args.port}", flush=True)
         else:
             print("DragDL task service is running (Ctrl-C stops everything)", flush=True)
         supervisor.run()
@@ -145,6 +175,22 @@ def cmd_up(args) -> int:
         lock.release()
         print("stopped", flush=True)
     return 0
+
+
+def _print_class(cfg: class_config.ClassConfig) -> None:
+    from ..users import UsersError, UsersFile
+
+    for label, value in class_config.describe(cfg):
+        if label not in ("home", "redis", "workers", "web app"):
+            print(f"{label:<10} {value}")
+    try:
+        accounts = UsersFile.of(cfg).accounts()
+    except UsersError as err:
+        accounts = []
+        print(f"warning    {err}")
+    if not any(a.role == "instructor" for a in accounts):
+        print(f"warning    no instructor account yet, so nobody can run the class: "
+              f"python -m dragdl_core users add NAME --role instructor --config {cfg.source}")
 
 
 def cmd_worker(args) -> int:
@@ -175,13 +221,14 @@ def _common(p) -> None:
     p.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     p.add_argument("--threads", type=int, help="threads per task (default: cores / workers)")
     p.add_argument("--home", help="DragDL home: runs, Redis data, logs (default $DRAGDL_HOME or var/)")
+    p.add_argument("--config", help="a class's configuration file (TOML; see examples/class.toml)")
 
 
 def register(sub) -> None:
     p = sub.add_parser("up", help="start Redis, the workers and the web app; Ctrl-C stops them all")
     _common(p)
-    p.add_argument("--port", type=int, default=8501, help="web app port (default 8501)")
-    p.add_argument("--address", help="address the web app listens on (default: Streamlit's, all interfaces)")
+    p.add_argument("--port", type=int, help="web app port (default: the class file's, else 8501)")
+    p.add_argument("--address", help="address the web app listens on (default: the class file's, else localhost)")
     p.add_argument("--no-app", action="store_true", help="start only Redis and the workers")
     p.set_defaults(handler=cmd_up)
 
