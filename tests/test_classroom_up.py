@@ -14,7 +14,15 @@ from dragdl_core.cli import main
 from task_service import tiny_graph, wait_for
 
 
-def test_a_broken_class_file_stops_up_with_one_line(tmp_path, capsys):
+@pytest.fixture
+def restored_environment(monkeypatch):
+    """`up` runs in this process here and writes the class's settings into os.environ: undo that after."""
+    for name in ("DRAGDL_CONFIG", "DRAGDL_HOME", "DRAGDL_DATASETS", "REDIS_URL", "DRAGDL_USERS",
+                 "DRAGDL_TASK_MEMORY_MB", "DRAGDL_TASK_TIME_LIMIT", "DRAGDL_IMPORT_MAX_UNPACKED_MB"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+
+
+def test_a_broken_class_file_stops_up_with_one_line(tmp_path, capsys, restored_environment):
     config = tmp_path / "class.toml"
     config.write_text('name = "CS 101"\n[limits]\nmax_epochs = 0\n')
     assert main(["up", "--config", str(config), "--no-app"]) == 2
@@ -22,7 +30,7 @@ def test_a_broken_class_file_stops_up_with_one_line(tmp_path, capsys):
     assert err.strip() == f"error: {config}: limits.max_epochs: must be greater than or equal to 1, got 0"
 
 
-def test_home_comes_from_the_class_file_only(tmp_path, capsys):
+def test_home_comes_from_the_class_file_only(tmp_path, capsys, restored_environment):
     config = tmp_path / "class.toml"
     config.write_text('name = "CS 101"\n')
     assert main(["up", "--config", str(config), "--home", str(tmp_path / "elsewhere"), "--no-app"]) == 2
