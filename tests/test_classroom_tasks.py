@@ -116,13 +116,20 @@ def test_one_students_many_tasks_do_not_hold_up_a_later_student(redis_server, cl
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_real_worker_serves_three_users_in_turn(redis_server, classroom, tmp_path):
+    """All nine are queued before the worker starts (so a fast machine cannot finish ada's first task before
+    bob submits): first come, first served would run ada's three first."""
     from task_service import Workers, wait_for
 
+    for user in ("ada", "bob", "grace"):
+        for _ in range(3):
+            tasks.submit(tiny_graph(limit_per_class=10), user, actor=user)
+    assert tasks.queue_status(actor="grace")["queued"] == 9
+    with pytest.raises(tasks.Forbidden, match="only an instructor may see the queue and the workers"):
+        tasks.queue_status(actor="ada")
     workers = Workers(1, tmp_path / "workers")
     try:
-        for user in ("ada", "bob", "grace"):          # ada's three first: first come would serve her alone
-            for _ in range(3):
-                tasks.submit(tiny_graph(limit_per_class=10), user, actor=user)
+        busy = wait_for(lambda: [w for w in tasks.queue_status()["workers"] if w["task"]], 60, "a busy worker")
+        assert busy[0]["user"] in ("ada", "bob", "grace")
         wait_for(lambda: all(t["state"] in tasks.FINAL_STATES for t in tasks.list_tasks()), 240,
                  "nine tasks to finish")
     finally:

@@ -11,9 +11,10 @@ queue is kept in fair order across users (fair_queue.py)."""
 from .connection import connection, redis_url
 from .errors import (Forbidden, InvalidGraph, InvalidUser, LimitExceeded, ServiceUnavailable, TaskConflict,
                      TaskError, TaskNotFound)
-from .service import delete, list_tasks, logs, retry, run_dir, status, stop, submit
+from .service import delete, list_tasks, logs, queue_status, retry, run_dir, status, stop, submit
 from .store import FINAL_STATES, STATES
 
-__all__ = ["submit", "list_tasks", "status", "stop", "retry", "delete", "logs", "run_dir", "connection",
+__all__ = ["submit", "list_tasks", "status", "stop", "retry", "delete", "logs", "run_dir", "queue_status",
+           "connection",
            "redis_url", "STATES", "FINAL_STATES", "TaskError", "InvalidGraph", "InvalidUser", "TaskNotFound",
            "TaskConflict", "Forbidden", "LimitExceeded", "ServiceUnavailable"]

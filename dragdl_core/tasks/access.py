@@ -23,6 +23,14 @@ def check(actor: Actor | None, action: str, task_id: str, owner: str) -> None:
         raise Forbidden(str(err)) from None
 
 
+def check_class(actor: Actor | None, action: str) -> None:
+    """A class-wide action (access.CLASS_ACTIONS): instructors only."""
+    try:
+        policy.check(actor, action)
+    except policy.AccessDenied as err:
+        raise Forbidden(str(err)) from None
+
+
 def check_submit(actor: Actor | None, owner: str) -> None:
     try:
         policy.check_submit(actor, owner)

@@ -57,3 +57,11 @@ def worker_count() -> int:
     from rq import Worker
 
     return Worker.count(connection=connection(), queue=queue())
+
+
+def workers() -> list[dict]:
+    """The workers serving the queue: name and RQ state (idle, busy, suspended, ...), by name."""
+    from rq import Worker
+
+    found = Worker.all(connection=connection(), queue=queue())
+    return sorted(({"name": w.name, "state": w.get_state()} for w in found), key=lambda w: w["name"])

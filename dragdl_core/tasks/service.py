@@ -227,3 +227,15 @@ def logs(task_id: str, tail: int = 200, *, actor=None) -> str:
 def run_dir(task_id: str, *, actor=None) -> Path:
     with reachable():
         return Path(_record(_store(), task_id, actor, "view")["run_dir"])
+
+
+def queue_status(*, actor=None) -> dict:
+    """The queue and the workers at a glance, for instructors: how many tasks wait and run, and what each
+    worker is doing (its running task and that task's owner)."""
+    access.check_class(access.resolve(actor), "see_queue")
+    with reachable():
+        store = _store()
+        running = {r.get("worker"): r for r in store.many(store.running_ids()) if r["state"] == "running"}
+        workers = [dict(w, task=running.get(w["name"], {}).get("id"), user=running.get(w["name"], {}).get("user"))
+                   for w in jobs.workers()]
+        return {"queued": len(jobs.queue().get_job_ids()), "running": len(running), "workers": workers}
