@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["graph"]
+COMMAND_MODULES = ["graph", "weights", "models"]
 
 
 class UserError(Exception):
