@@ -89,6 +89,7 @@ class NodeType:
 
 
 _REGISTRY: dict[str, NodeType] = {}
+_LOADED = False
 
 
 def register(cls: type[NodeType]) -> type[NodeType]:
@@ -110,8 +111,12 @@ def _load_builtin_nodes() -> None:
 
 
 def node_types() -> dict[str, NodeType]:
-    if not _REGISTRY:
+    # Load on first use, not "while empty": importing one node module first (the runtime imports the
+    # ImageFolder node) must not hide all the others.
+    global _LOADED
+    if not _LOADED:
         _load_builtin_nodes()
+        _LOADED = True
     return _REGISTRY
 
 

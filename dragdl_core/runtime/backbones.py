@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 warnings.filterwarnings("ignore", message="No ccache found")
+warnings.filterwarnings("ignore", message="When training, we now always track")  # Paddle, on every BatchNorm
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402
