@@ -24,10 +24,14 @@ def model_dir(name: str) -> Path:
     return models_dir() / name
 
 
+def stride_windows(stride: int) -> tuple[Window, ...]:
+    """A custom block is measured, not read: its size rule is "divide by the stride, rounding up"."""
+    return (Window(1, stride, 0),) if stride > 1 else ()
+
+
 def from_json(data: dict, folder: Path) -> Arch:
     """The Arch an arch.json describes; KeyError/TypeError/ValueError when it is malformed."""
-    blocks = tuple(Block(b["name"], tuple(b["layers"]), int(b["channels"]),
-                         (Window(1, int(b["stride"]), 0),) if int(b["stride"]) > 1 else (),
+    blocks = tuple(Block(b["name"], tuple(b["layers"]), int(b["channels"]), stride_windows(int(b["stride"])),
                          int(b["parameters"]), int(b["statistics"])) for b in data["blocks"])
     if not blocks:
         raise ValueError("no blocks")
@@ -36,13 +40,13 @@ def from_json(data: dict, folder: Path) -> Arch:
                 mean=tuple(data["mean"]), std=tuple(data["std"]), source=str(folder / "model.py"))
 
 
-def to_json(arch: Arch, strides: list[int], extra: dict) -> dict:
+def to_json(arch: Arch, extra: dict) -> dict:
     return {"name": arch.name, "description": arch.description, "class": arch.constructor,
             "in_channels": arch.in_channels, "min_size": arch.min_size, "mean": list(arch.mean),
             "std": list(arch.std), **extra,
-            "blocks": [{"name": b.name, "layers": list(b.layers), "channels": b.channels, "stride": s,
-                        "parameters": b.parameters, "statistics": b.statistics}
-                       for b, s in zip(arch.blocks, strides)]}
+            "blocks": [{"name": b.name, "layers": list(b.layers), "channels": b.channels,
+                        "stride": b.windows[0].stride if b.windows else 1, "parameters": b.parameters,
+                        "statistics": b.statistics} for b in arch.blocks]}
 
 
 def read(folder: Path) -> Arch:

@@ -35,11 +35,11 @@ def cmd_register(args) -> int:
         shutil.copyfile(source, staging / "model.py")
         from ..runtime.custom_models import ModelFileError, probe
         try:
-            arch, strides = probe(staging / "model.py", name, args.class_name, args.description)
+            arch = probe(staging / "model.py", name, args.class_name, args.description)
         except ModelFileError as err:
             raise UserError(str(err)) from None
         extra = {"registered": time.strftime("%Y-%m-%d %H:%M:%S"), "file": str(source.resolve())}
-        (staging / "arch.json").write_text(json.dumps(custom.to_json(arch, strides, extra), indent=2),
+        (staging / "arch.json").write_text(json.dumps(custom.to_json(arch, extra), indent=2),
                                            encoding="utf-8")
         if final.exists():
             shutil.rmtree(final)

@@ -4,7 +4,8 @@ The file defines one `paddle.nn.Layer` subclass whose constructor takes no argum
 sublayer is the feature extractor (images [N, C, H, W] -> feature maps [N, channels, h, w]); anything else
 in it (a classifier) is cut. If `features` is an `nn.Sequential`, each of its items is a block for partial
 freezing. Optional module constants: IN_CHANNELS (3), MEAN and STD (ImageNet's for 3 channels), MIN_SIZE
-(measured: the smallest input the extractor takes).
+(measured: the network's total stride - below it the last blocks see single pixels - or more if a layer
+needs it, like the built-in archs).
 
 Importing the file runs it: only instructors register models (see notes/README)."""
 from __future__ import annotations
@@ -12,14 +13,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import math
 import sys
 from pathlib import Path
 
-import paddle
-from paddle import nn
+from .backbones import count_parameters  # first: it quiets Paddle's import warnings
+import paddle  # noqa: E402
+from paddle import nn  # noqa: E402
 
-from ..backbones.arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block
-from .backbones import count_parameters
+from ..backbones.arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block  # noqa: E402
+from ..backbones.custom import stride_windows  # noqa: E402
 
 FEATURES = "features"
 PROBE_SIZE = 64
@@ -100,9 +103,9 @@ def _smallest_input(features: nn.Layer, channels: int, largest: int) -> int:
 
 
 def probe(path: Path, name: str, class_name: str | None = None,
-          description: str | None = None) -> tuple[Arch, list[int]]:
-    """Import the file, find its class and measure its feature extractor: the Arch to register, with the
-    spatial stride of each block. ModelFileError when it does not follow the contract above."""
+          description: str | None = None) -> Arch:
+    """Import the file, find its class and measure its feature extractor: the Arch to register.
+    ModelFileError when it does not follow the contract above."""
     module = load_module(path)
     cls = _pick_class(module, path.name, class_name)
     try:
@@ -113,6 +116,7 @@ def probe(path: Path, name: str, class_name: str | None = None,
     features = getattr(model, FEATURES, None)
     if not isinstance(features, nn.Layer):
         raise ModelFileError(f"{cls.__name__} has no `{FEATURES}` sublayer (the feature extractor DragDL keeps)")
+    model.eval()
     in_channels = int(getattr(module, "IN_CHANNELS", 3))
     size = max(PROBE_SIZE, int(getattr(module, "MIN_SIZE", 1)))
     if not _runs(features, in_channels, size):
@@ -136,11 +140,14 @@ def probe(path: Path, name: str, class_name: str | None = None,
         strides.append(max(1, round(height / shape[2])))
         height = shape[2]
         total, learnable = count_parameters(layer)
-        blocks.append(Block(path_, (path_,), shape[1], (), learnable, total - learnable))
-    mean = getattr(module, "MEAN", IMAGENET_MEAN if in_channels == 3 else (0.5,))
-    std = getattr(module, "STD", IMAGENET_STD if in_channels == 3 else (0.5,))
-    min_size = int(getattr(module, "MIN_SIZE", 0)) or _smallest_input(features, in_channels, size)
-    arch = Arch(name, "custom", description or (inspect.getdoc(cls) or f"custom model {name}").split("\n")[0],
-                cls.__name__, tuple(blocks), min_size=min_size, in_channels=in_channels,
-                mean=tuple(float(v) for v in mean), std=tuple(float(v) for v in std), source=str(path))
-    return arch, strides
+        blocks.append(Block(path_, (path_,), shape[1], stride_windows(strides[-1]), learnable, total - learnable))
+    mean = tuple(float(v) for v in getattr(module, "MEAN", IMAGENET_MEAN if in_channels == 3 else (0.5,)))
+    std = tuple(float(v) for v in getattr(module, "STD", IMAGENET_STD if in_channels == 3 else (0.5,)))
+    if not len(mean) == len(std) == in_channels:
+        raise ModelFileError(f"MEAN and STD need one value per input channel ({in_channels}); got "
+                             f"{len(mean)} and {len(std)}")
+    min_size = (int(getattr(module, "MIN_SIZE", 0))
+                or max(math.prod(strides), _smallest_input(features, in_channels, size)))
+    return Arch(name, "custom", description or (inspect.getdoc(cls) or f"custom model {name}").split("\n")[0],
+                cls.__name__, tuple(blocks), min_size=min_size, in_channels=in_channels, mean=mean, std=std,
+                source=str(path))
