@@ -39,14 +39,17 @@ class Scale:
     image_size: int = 32
     source_per_class: int = 150
     source_epochs: int = 4
-    target_per_class: int = 40    # of which 20% test, 10% validation
+    target_per_class: int = 60    # half of them test images, 10% validation: 24 to train on
     target_epochs: int = 15
     seeds: tuple = (0, 1, 2)
+    model_file: str | None = None  # register this custom model family as `arch` first
+    source_batch: int = 32
+    source_lr: float = 0.002
 
 
 FULL = Scale()
-TINY = Scale(arch="shufflenet_v2_x0_25", source_per_class=60, source_epochs=3, target_per_class=20,
-             target_epochs=4, seeds=(0,))
+TINY = Scale(arch="tinynet", model_file=str(ROOT / "examples" / "custom_model.py"), source_per_class=60,
+             source_epochs=5, target_per_class=30, target_epochs=10, seeds=(0,), source_batch=16, source_lr=0.005)
 
 
 def _graph(name: str, dataset: dict, backbone: dict, trainer: dict) -> dict:
@@ -62,12 +65,13 @@ def source_graph(scale: Scale) -> dict:
     dataset = {"id": "data", "type": "Shapes", "params": {
         "num_classes": 4, "image_size": scale.image_size, "samples_per_class": scale.source_per_class, "seed": 0}}
     return _graph("transfer-source", dataset, {"arch": scale.arch, "weights": "none", "freeze": "none"},
-                  {"optimizer": "adam", "learning_rate": 0.002, "epochs": scale.source_epochs, "batch_size": 32})
+                  {"optimizer": "adam", "learning_rate": scale.source_lr, "epochs": scale.source_epochs,
+                   "batch_size": scale.source_batch})
 
 
 def target_graph(scale: Scale, dataset_name: str, weights: str, seed: int, freeze: str = "features") -> dict:
     dataset = {"id": "data", "type": "ImageFolder", "params": {
-        "name": dataset_name, "image_size": scale.image_size, "seed": seed}}
+        "name": dataset_name, "image_size": scale.image_size, "seed": seed, "val_ratio": 0.1, "test_ratio": 0.5}}
     return _graph(f"transfer-target-{weights}-{freeze}-{seed}", dataset,
                   {"arch": scale.arch, "weights": weights, "freeze": freeze},
                   {"optimizer": "adam", "learning_rate": 0.01, "epochs": scale.target_epochs, "batch_size": 16,
@@ -112,6 +116,8 @@ def experiment(scale: Scale, work: Path) -> dict:
     """Pretrain on the source, then head-only on the target from pretrained and from random weights."""
     (work / "datasets").mkdir(parents=True, exist_ok=True)
     make_target_dataset(work / "datasets", "target-shapes", scale)
+    if scale.model_file:
+        _cli(work, "models", "register", scale.model_file, "--name", scale.arch, "--replace")
     source = work / "source.json"
     source.write_text(json.dumps(source_graph(scale)))
     started = time.perf_counter()

@@ -5,6 +5,7 @@ Generated scripts call `backbones.feature_extractor(arch=..., weights=..., freez
 from __future__ import annotations
 
 import copy
+import time
 import warnings
 from pathlib import Path
 
@@ -184,7 +185,10 @@ class FeatureLoader(Loader):
         super().__init__(loader.split, loader.transform, loader.batch_size, shuffle=loader.shuffle,
                          seed=loader.seed)
         self.epoch = loader.epoch
+        started = time.perf_counter()
         self._cache = extract_features(backbone, loader)
+        print(f"{time.strftime('%H:%M:%S')} features of {len(self._cache)} images computed once in "
+              f"{time.perf_counter() - started:.2f} s (frozen backbone)", flush=True)
 
 
 def save_from_run(checkpoint: Path, arch: Arch, name: str, prefix: str = "0.net.") -> Path:
