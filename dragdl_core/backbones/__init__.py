@@ -9,7 +9,9 @@ import pkgutil
 from functools import lru_cache
 
 from . import custom
-from .arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block, Window  # noqa: F401  (the catalog's vocabulary)
+from .arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block, Window
+
+__all__ = ["Arch", "Block", "Window", "IMAGENET_MEAN", "IMAGENET_STD", "builtin", "catalog", "get", "names"]
 
 
 @lru_cache(maxsize=1)

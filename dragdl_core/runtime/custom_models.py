@@ -10,11 +10,8 @@ needs it, like the built-in archs).
 Importing the file runs it: only instructors register models (see notes/README)."""
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import inspect
 import math
-import sys
 from pathlib import Path
 
 from .backbones import count_parameters  # first: it quiets Paddle's import warnings
@@ -23,6 +20,7 @@ from paddle import nn  # noqa: E402
 
 from ..backbones.arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block  # noqa: E402
 from ..backbones.custom import stride_windows  # noqa: E402
+from .modules import import_file  # noqa: E402
 
 FEATURES = "features"
 PROBE_SIZE = 64
@@ -33,17 +31,10 @@ class ModelFileError(ValueError):
 
 
 def load_module(path: Path):
-    name = "dragdl_model_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        return import_file(path, "dragdl_model_")
     except Exception as err:
         raise ModelFileError(f"{path.name} fails on import: {type(err).__name__}: {err}") from None
-    sys.modules[name] = module
-    return module
 
 
 def instantiate(arch: Arch) -> nn.Layer:
