@@ -27,7 +27,8 @@ def graph(arch: str, size: int, per_class: int, epochs: int, cache: bool) -> dic
     nodes = [
         {"id": "data", "type": "Shapes", "params": {"num_classes": 4, "image_size": size,
                                                    "samples_per_class": per_class}},
-        {"id": "norm", "type": "Normalize", "params": {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}},
+        {"id": "norm", "type": "Normalize", "params": {"mean": [0.485, 0.456, 0.406],
+                                                       "std": [0.229, 0.224, 0.225]}},
         {"id": "backbone", "type": "Backbone", "params": {"arch": arch, "weights": "none", "freeze": "features",
                                                           "cache_features": cache}},
         {"id": "head", "type": "ClassifierHead", "params": {"hidden_units": 0}},

@@ -7,11 +7,13 @@ the pretrained weights and from random weights, for the same number of epochs, a
 
     python benchmarks/transfer.py                 # the README numbers (a few minutes on 2 cores)
     python benchmarks/transfer.py --tiny          # what the CI test runs
+    python benchmarks/transfer.py --arch tinynet --model-file examples/custom_model.py   # a custom backbone
 
 Everything goes to a temporary DRAGDL_HOME and datasets folder (or --work DIR)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -139,11 +141,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="the CI-sized experiment")
     parser.add_argument("--arch", help="override the backbone")
+    parser.add_argument("--model-file", help="register this custom model family as --arch first")
     parser.add_argument("--work", help="keep everything in this folder")
     args = parser.parse_args()
     scale = TINY if args.tiny else FULL
     if args.arch:
-        scale.arch = args.arch
+        scale = dataclasses.replace(scale, arch=args.arch, model_file=args.model_file)
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dragdl-transfer-"))
     results = experiment(scale, work)
     print(f"backbone {scale.arch}, {scale.image_size}px; source: Shapes {'/'.join(SOURCE_CLASSES)}, "

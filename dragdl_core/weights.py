@@ -71,8 +71,8 @@ def problem(arch: Arch, weights: str) -> str | None:
                     f"some (`{CLI} pretrain GRAPH --name NAME`) or provide a file with `{import_command}`")
         return (f"ImageNet weights for {arch.name} are not on this machine (looked in "
                 f"{stored_path(arch.name, IMAGENET)} and {paddle_weights_dir() / arch.imagenet_file}). "
-                f"When online: `{CLI} weights fetch {arch.name}`; offline: bring {arch.imagenet_url} from a machine "
-                f"that is online and run `{CLI} weights import {arch.imagenet_file} --arch {arch.name}`")
+                f"When online: `{CLI} weights fetch {arch.name}`; offline: bring {arch.imagenet_url} from a "
+                f"machine that is online and run `{CLI} weights import {arch.imagenet_file} --arch {arch.name}`")
     elsewhere = [entry["arch"] for entry in stored() if entry["name"] == weights]
     if elsewhere:
         return (f"weights '{weights}' were made for {', '.join(elsewhere)}, not {arch.name}; choose that arch "

@@ -2,6 +2,8 @@
 halve the size between blocks. Each block here is a dense block with the transition after it."""
 from .arch import CONV7_S2, HALVE, POOL2, Arch, Block
 
+URL = "https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/DenseNet121_pretrained.pdparams"
+
 ARCHS = (
     Arch("densenet121", "densenet", "DenseNet-121: densely connected, few weights for its depth "
          "(1024 features)", "densenet121",
@@ -13,6 +15,5 @@ ARCHS = (
              Block("dense4", ("db_conv_5", "batch_norm"), 1024, (), 2160128, 30208),
          ),
          {"num_classes": 0, "with_pool": False},
-         imagenet_url="https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/DenseNet121_pretrained.pdparams",
-         imagenet_md5="db1b239ed80a905290fd8b01d3af08e4"),
+         imagenet_url=URL, imagenet_md5="db1b239ed80a905290fd8b01d3af08e4"),
 )

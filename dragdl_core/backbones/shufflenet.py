@@ -19,9 +19,11 @@ def _shufflenet(name: str, widths: tuple[int, ...], counts: list[tuple[int, int]
 
 ARCHS = (
     _shufflenet("shufflenet_v2_x0_25", (24, 48, 96, 512),
-                [(696, 48), (2592, 360), (12984, 1248), (24240, 1344), (50176, 1024)], "1e509b4c140eeb096bb16e214796d03b",
+                [(696, 48), (2592, 360), (12984, 1248), (24240, 1344), (50176, 1024)],
+                "1e509b4c140eeb096bb16e214796d03b",
                 "ShuffleNetV2 x0.25: tiny (under 0.1M weights), trains in seconds (512 features)"),
     _shufflenet("shufflenet_v2_x1_0", (116, 232, 464, 1024),
-                [(696, 48), (30192, 1556), (244180, 6032), (501352, 6496), (477184, 2048)], "122d42478b9e81eb49f8a9ede327b1a4",
+                [(696, 48), (30192, 1556), (244180, 6032), (501352, 6496), (477184, 2048)],
+                "122d42478b9e81eb49f8a9ede327b1a4",
                 "ShuffleNetV2 x1.0: fast and accurate for its size (1024 features)"),
 )

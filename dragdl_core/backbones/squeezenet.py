@@ -3,6 +3,8 @@ accuracy in 1.2M weights. Paddle's forward reuses one pooling layer and calls re
 steps spell that out; the classifier (_drop, _conv9, _avg_pool) is cut."""
 from .arch import POOL3, RELU, Arch, Block, Window
 
+URL = "https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/SqueezeNet1_1_pretrained.pdparams"
+
 ARCHS = (
     Arch("squeezenet1_1", "squeezenet", "SqueezeNet 1.1: small and fast fire modules (512 features)",
          "squeezenet1_1",
@@ -13,6 +15,5 @@ ARCHS = (
              Block("fire6-9", ("_pool", "_conv5", "_conv6", "_conv7", "_conv8"), 512, (POOL3,), 602080, 0),
          ),
          {"with_pool": False},
-         imagenet_url="https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/SqueezeNet1_1_pretrained.pdparams",
-         imagenet_md5="a11250d3a1f91d7131fd095ebbf09eee"),
+         imagenet_url=URL, imagenet_md5="a11250d3a1f91d7131fd095ebbf09eee"),
 )

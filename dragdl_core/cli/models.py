@@ -55,7 +55,8 @@ def cmd_register(args) -> int:
 
 def cmd_list(args) -> int:
     root = custom.models_dir()
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and custom.NAME_PATTERN.fullmatch(p.name)) \
+        if root.is_dir() else []
     rows = []
     for folder in folders:
         try:
@@ -65,7 +66,8 @@ def cmd_list(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
-        print(f"no custom models in {root}; register one with `python -m dragdl_core models register FILE --name N`")
+        print(f"no custom models in {root}; register one with "
+              "`python -m dragdl_core models register FILE --name N`")
     for row in [] if args.json else rows:
         if "error" in row:
             print(f"{row['arch']:<20} BROKEN: {row['error']}")

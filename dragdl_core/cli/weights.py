@@ -53,7 +53,7 @@ def cmd_list(args) -> int:
     for a in archs:
         print(f"{a['arch']:<22}{a['features']:>9}{a['parameters']:>12,}  {a['imagenet_weights']}"
               + ("  (custom)" if a["custom"] else ""))
-    print(f"\nstored weights in {store.store_dir()}:" if entries else f"\nno stored weights in {store.store_dir()}")
+    print(f"\n{'stored' if entries else 'no stored'} weights in {store.store_dir()}{':' if entries else ''}")
     for e in entries:
         detail = e.get("source", "")
         if e.get("test_accuracy") is not None:
@@ -83,10 +83,10 @@ def cmd_fetch(args) -> int:
         raise UserError(f"cannot reach {urlparse(arch.imagenet_url).hostname} (offline?); download "
                         f"{arch.imagenet_url} on a machine that is online, copy it here and run "
                         f"`python -m dragdl_core weights import {arch.imagenet_file} --arch {arch.name}`")
-    from ..runtime.backbones import WeightsError, weights_file
+    from ..runtime.backbones import BackboneError, weights_file
     try:
         path = weights_file(arch, store.IMAGENET)
-    except WeightsError as err:
+    except BackboneError as err:
         raise UserError(str(err)) from None
     print(f"{arch.name}: ImageNet weights downloaded to {path}")
     return 0
@@ -106,18 +106,19 @@ def cmd_import(args) -> int:
         raise UserError(f"no such file: {source}")
     arch = _arch(args.arch)
     _check_new_name(arch.name, args.name, args.replace, reserved=(store.NONE,))
-    from ..runtime.backbones import FeatureExtractor, WeightsError, build_network, load_weights
+    from ..runtime.backbones import FeatureExtractor, BackboneError, build_network, load_weights
     try:
         load_weights(FeatureExtractor(arch, build_network(arch)), source)
-    except WeightsError as err:
+    except BackboneError as err:
         raise UserError(str(err)) from None
     target = store.stored_path(arch.name, args.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
-    store.write_meta(arch.name, args.name, {"source": "imported", "file": str(source.resolve()),
-                                            "sha256": _sha256(target), "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+    meta = {"source": "imported", "file": str(source.resolve()), "sha256": _sha256(target),
+            "created": time.strftime("%Y-%m-%d %H:%M:%S")}
+    store.write_meta(arch.name, args.name, meta)
     print(f"imported {source} as weights '{args.name}' for {arch.name}: {target}")
     return 0
 

@@ -27,14 +27,15 @@ MODE_DEPENDENT = (nn.BatchNorm, nn.BatchNorm1D, nn.BatchNorm2D, nn.BatchNorm3D, 
 FEATURE_BATCH = 64
 
 
-class WeightsError(RuntimeError):
-    """Weights that cannot be found, read or fitted to the architecture; the message says which and why."""
+class BackboneError(RuntimeError):
+    """A backbone that cannot be built: an unknown arch, or weights that cannot be found, read or fitted to
+    it; the message says which and why."""
 
 
 def arch_spec(name: str) -> Arch:
     arch = catalog.get(name)
     if arch is None:
-        raise WeightsError(f"unknown backbone arch '{name}' (known: {', '.join(catalog.names())})")
+        raise BackboneError(f"unknown backbone arch '{name}' (known: {', '.join(catalog.names())})")
     return arch
 
 
@@ -124,25 +125,25 @@ def weights_file(arch: Arch, weights: str) -> Path:
         try:
             return Path(get_weights_path_from_url(arch.imagenet_url, arch.imagenet_md5))
         except Exception as err:  # Paddle raises RuntimeError, or whatever httpx raised, when offline
-            raise WeightsError(store.problem(arch, weights) + f" (download failed: {err})") from None
-    raise WeightsError(store.problem(arch, weights))
+            raise BackboneError(store.problem(arch, weights) + f" (download failed: {err})") from None
+    raise BackboneError(store.problem(arch, weights))
 
 
 def load_weights(extractor: FeatureExtractor, path: Path) -> None:
     """Load a state dict that holds every tensor the extractor needs (extra ones, e.g. a classifier, are
-    ignored); WeightsError saying what does not fit otherwise."""
+    ignored); BackboneError saying what does not fit otherwise."""
     try:
         state = paddle.load(str(path))
     except Exception as err:
-        raise WeightsError(f"{path} is not a PaddlePaddle weights file ({type(err).__name__}: {err})") from None
+        raise BackboneError(f"{path} is not a PaddlePaddle weights file ({type(err).__name__}: {err})") from None
     if not isinstance(state, dict):
-        raise WeightsError(f"{path} holds a {type(state).__name__}, not a state dict of named tensors")
+        raise BackboneError(f"{path} holds a {type(state).__name__}, not a state dict of named tensors")
     own = extractor.net.state_dict()
     missing = [k for k in own if k not in state]
     wrong = [k for k in own if k in state and list(state[k].shape) != list(own[k].shape)]
     if missing or wrong:
         example = (missing or wrong)[0]
-        raise WeightsError(f"{path} does not fit {extractor.arch.name}: {len(missing)} of {len(own)} tensors "
+        raise BackboneError(f"{path} does not fit {extractor.arch.name}: {len(missing)} of {len(own)} tensors "
                            f"missing and {len(wrong)} of another shape (first: {example})")
     extractor.net.set_state_dict({k: state[k] for k in own})
 
@@ -197,7 +198,7 @@ def save_from_run(checkpoint: Path, arch: Arch, name: str, prefix: str = "0.net.
     state = paddle.load(str(checkpoint))
     tensors = {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
     if not tensors:
-        raise WeightsError(f"{checkpoint} holds no backbone tensors ({prefix}*)")
+        raise BackboneError(f"{checkpoint} holds no backbone tensors ({prefix}*)")
     target = store.stored_path(arch.name, name)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")

@@ -49,9 +49,10 @@ class Backbone(NodeType):
         arch = backbones.get(params["arch"])
         problems = []
         if params["freeze"] == "partial" and params["trainable_blocks"] > len(arch.blocks):
+            names = ", ".join(b.name for b in arch.blocks)
             problems.append(("trainable_blocks", "out_of_range",
-                             f"{arch.name} has {len(arch.blocks)} blocks ({', '.join(b.name for b in arch.blocks)});"
-                             f" Backbone.trainable_blocks must be 1..{len(arch.blocks)}, got "
+                             f"{arch.name} has {len(arch.blocks)} blocks ({names}); "
+                             f"Backbone.trainable_blocks must be 1..{len(arch.blocks)}, got "
                              f"{params['trainable_blocks']}"))
         message = weights_store.problem(arch, params["weights"])
         if message:
@@ -64,7 +65,8 @@ class Backbone(NodeType):
             raise ShapeError(f"{arch.name} needs images [channels, height, width], got {in_shape}")
         channels, height, width = in_shape
         if channels != arch.in_channels:
-            colour = "colour images (3 channels)" if arch.in_channels == 3 else f"{arch.in_channels}-channel images"
+            colour = ("colour images (3 channels)" if arch.in_channels == 3
+                      else f"{arch.in_channels}-channel images")
             raise ShapeError(f"{arch.name} takes {colour} but gets {channels} channel(s); add "
                              f"Grayscale(num_output_channels={arch.in_channels}) among the transforms")
         if min(height, width) < arch.min_size:
