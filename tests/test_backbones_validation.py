@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from backbone_graphs import backbone_graph
-from conftest import ROOT
+from conftest import ROOT, example
 from dragdl_core import backbones, codegen, summary
 from dragdl_core.validate import analyze
 
@@ -134,3 +134,12 @@ def test_feature_cache_only_when_the_backbone_is_frozen_and_nothing_random_runs_
     assert not cached(backbone_graph(freeze="partial"))
     assert not cached(backbone_graph(freeze="features", cache_features=False))
     assert not cached(backbone_graph(freeze="features", transforms=[("RandomHorizontalFlip", {})]))
+
+
+def test_the_backbone_example_runs_offline_with_frozen_features():
+    graph = example("backbone-shapes.json")
+    result = analyze(graph)
+    assert result.ok, result.errors
+    backbone = result.params["backbone"]
+    assert (backbone["weights"], backbone["freeze"]) == ("none", "features")  # no download needed
+    assert "backbones.FeatureLoader" in codegen.compile_graph(result)
