@@ -145,12 +145,15 @@ def cmd_pretrain(args) -> int:
         shutil.rmtree(run_dir)
     cmd_run(argparse.Namespace(graph=args.graph, run_dir=str(run_dir)))
 
-    from ..runtime.backbones import save_from_run
+    from ..runtime.backbones import BackboneError, save_from_run
     trainer = analysis.params[analysis.order[-1].id]
-    checkpoint = "best.pdparams" if trainer["early_stopping_patience"] else "model.pdparams"
+    checkpoint = "best.pdparams" if trainer["early_stopping_patience"] else "model.pdparams"  # what was exported
     report = json.loads((run_dir / "report.json").read_text())
     dataset = analysis.order[0]
-    path = save_from_run(run_dir / "checkpoints" / checkpoint, backbones.get(arch), args.name)
+    try:
+        path = save_from_run(run_dir / "checkpoints" / checkpoint, backbones.get(arch), args.name)
+    except BackboneError as err:
+        raise UserError(str(err)) from None
     store.write_meta(arch, args.name, {
         "source": "pretrain", "graph": analysis.graph.name, "run_dir": str(run_dir.resolve()),
         "dataset": dataset.type, "dataset_params": analysis.params[dataset.id],
