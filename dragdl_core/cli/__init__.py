@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["graph", "datasets", "weights", "models"]
+COMMAND_MODULES = ["graph", "datasets", "tasks", "up", "weights", "models"]
 
 
 class UserError(Exception):

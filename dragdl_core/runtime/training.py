@@ -223,6 +223,9 @@ class Run:
             self.metric("step", epoch=self.epoch, step=self.step, loss=round(loss_value, 5),
                         accuracy=round(correct / n, 4), lr=lr, step_time=round(step_time, 5),
                         images_per_sec=round(n / step_time, 1) if step_time else None)
+            # progress within the epoch too, for the task list's progress bar and time estimate
+            self.status("running", progress=round((self.epoch + self._steps_in_epoch / steps_per_epoch)
+                                                  / self.epochs, 4))
         if self.progress:
             done = self._steps_in_epoch / steps_per_epoch
             bar = "#" * int(done * 30)
