@@ -49,7 +49,7 @@ def run(work: Path, g: dict) -> dict:
     whole = time.perf_counter() - started
     epochs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()
               if json.loads(line)["kind"] == "epoch"]
-    extraction = sum(float(s) for s in re.findall(r"computed once in ([\d.]+) s", done.stdout))
+    extraction = sum(float(s) for s in re.findall(r"computed once in ([\d.]+) s", done.stderr))
     report = json.loads((run_dir / "report.json").read_text())
     return {"fine_tune": sum(e["epoch_time"] for e in epochs) + extraction, "extraction": extraction,
             "whole": whole, "accuracy": report["accuracy"]}

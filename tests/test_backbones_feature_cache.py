@@ -11,6 +11,8 @@ import pytest
 
 from backbone_graphs import backbone_graph
 from conftest import ROOT
+from dragdl_core import tasks
+from task_service import Workers, redis_server, wait_for  # noqa: F401  (redis_server is a fixture)
 
 
 def train(tmp_path, python_env, cache: bool):
@@ -50,3 +52,22 @@ def test_cached_features_train_the_head_exactly_like_the_full_model(tmp_path, py
     Image.new("RGB", (32, 32), (200, 30, 30)).save(tmp_path / "red.png")
     prediction = Predictor(cached_dir).predict(tmp_path / "red.png")  # the exported model takes images
     assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_worker_trains_a_frozen_backbone_task_and_logs_what_was_trainable(tmp_path, isolated_home, redis_server):
+    workers = Workers(1, tmp_path / "workers", DRAGDL_HOME=str(isolated_home))
+    try:
+        task_id = tasks.submit(backbone_graph("shufflenet_v2_x0_25", trainer={"epochs": 2, "batch_size": 16}),
+                               "ada")
+        done = wait_for(lambda: (s := tasks.status(task_id))["state"] in tasks.FINAL_STATES and s, 200,
+                        "the backbone task to finish")
+    finally:
+        workers.stop()
+    log = tasks.logs(task_id)
+    assert done["state"] == "succeeded", log
+    assert "backbone shufflenet_v2_x0_25 (weights: none, freeze: features): 94,712 parameters, 0 trainable" in log
+    assert "computed once" in log
+    report = json.loads((tasks.run_dir(task_id) / "report.json").read_text())
+    assert report["trainable_parameters"] == 512 * 4 + 4

@@ -5,6 +5,7 @@ Generated scripts call `backbones.feature_extractor(arch=..., weights=..., freez
 from __future__ import annotations
 
 import copy
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -30,6 +31,11 @@ FEATURE_BATCH = 64
 class BackboneError(RuntimeError):
     """A backbone that cannot be built: an unknown arch, or weights that cannot be found, read or fitted to
     it; the message says which and why."""
+
+
+def say(message: str) -> None:
+    """A line for the run's log: on stderr, which a worker appends to log.txt (it drops stdout)."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def arch_spec(name: str) -> Arch:
@@ -157,8 +163,8 @@ def feature_extractor(arch: str, weights: str = "none", freeze: str = "features"
         load_weights(extractor, weights_file(spec, weights))
     apply_freeze(extractor, freeze, trainable_blocks)
     total, trainable = count_parameters(extractor)
-    print(f"backbone {spec.name} (weights: {weights}, freeze: {freeze}): {total:,} parameters, "
-          f"{trainable:,} trainable", flush=True)
+    say(f"backbone {spec.name} (weights: {weights}, freeze: {freeze}): {total:,} parameters, "
+        f"{trainable:,} trainable")
     return extractor
 
 
@@ -188,8 +194,8 @@ class FeatureLoader(Loader):
         self.epoch = loader.epoch
         started = time.perf_counter()
         self._cache = extract_features(backbone, loader)
-        print(f"{time.strftime('%H:%M:%S')} features of {len(self._cache)} images computed once in "
-              f"{time.perf_counter() - started:.2f} s (frozen backbone)", flush=True)
+        say(f"features of {len(self._cache)} images computed once in {time.perf_counter() - started:.2f} s "
+            "(frozen backbone)")
 
 
 def save_from_run(checkpoint: Path, arch: Arch, name: str, prefix: str = "0.net.") -> Path:
