@@ -2,11 +2,8 @@
 preprocessing of the run's own train.py (imported, not re-typed), so a prediction sees what evaluation saw."""
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import io
 import json
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +13,8 @@ from PIL import Image, UnidentifiedImageError
 
 warnings.filterwarnings("ignore", message="No ccache found")
 import paddle  # noqa: E402
+
+from .modules import import_file  # noqa: E402
 
 MAX_PIXELS = 50_000_000
 
@@ -35,17 +34,6 @@ class Prediction:
         return next(iter(self.probabilities))
 
 
-def _load_module(path: Path):
-    name = "dragdl_run_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[name] = module
-    return module
-
-
 class Predictor:
     """Load once, predict many: `Predictor(run_dir).predict(image_or_path)`."""
 
@@ -57,7 +45,7 @@ class Predictor:
                                "prediction needs a run that finished training")
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
-        self.eval_transform = _load_module(self.dir / "train.py").eval_transform
+        self.eval_transform = import_file(self.dir / "train.py", "dragdl_run_").eval_transform
         self.model = paddle.jit.load(str(self.dir / "model" / "inference"))
         self.model.eval()
 

@@ -21,6 +21,11 @@ class Conv2D(LayerNode):
         w = window_output(shape[2], k, s, p, "kernel_size", "Conv2D.kernel_size")
         return [params["out_channels"], h, w]
 
+    def count_parameters(self, params, in_shape, out_shape) -> tuple[int, int]:
+        """(parameters, trainable): the filters and one bias per output channel."""
+        n = in_shape[0] * params["out_channels"] * params["kernel_size"] ** 2 + params["out_channels"]
+        return n, n
+
     def code(self, params, ctx):
         rest = kwargs_code(params, ["kernel_size", "stride", "padding"])
         return f"nn.Conv2D({ctx.in_shape[0]}, {params['out_channels']}, {rest})"

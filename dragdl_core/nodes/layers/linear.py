@@ -14,5 +14,9 @@ class Linear(LayerNode):
             raise ShapeError(f"needs a flat input, got {shape}; put a Flatten before it")
         return [params["out_features"]]
 
+    def count_parameters(self, params, in_shape, out_shape) -> tuple[int, int]:
+        n = (in_shape[0] + 1) * params["out_features"]
+        return n, n
+
     def code(self, params, ctx):
         return f"nn.Linear({ctx.in_shape[0]}, {params['out_features']})"

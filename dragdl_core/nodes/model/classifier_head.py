@@ -17,6 +17,11 @@ class ClassifierHead(NodeType):
     def infer_shape(self, params, in_shape, ctx):
         return [ctx.num_classes]
 
+    def count_parameters(self, params, in_shape, out_shape) -> tuple[int, int]:
+        features, hidden = math.prod(in_shape), params["hidden_units"]
+        n = (features + 1) * hidden + (hidden + 1) * out_shape[0] if hidden else (features + 1) * out_shape[0]
+        return n, n
+
     def code(self, params, ctx):
         """A list of layers, so they read one per line in the generated model."""
         features = math.prod(ctx.in_shape)

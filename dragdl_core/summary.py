@@ -1,0 +1,47 @@
+"""The model summary the canvas shows: per layer, its output shape, its parameters and how many of them
+learn - worked out from the inferred shapes alone (pure, no Paddle), on every change of the graph.
+
+A Backbone contributes one row per block. `dragdl_core.runtime.summary` measures the same on a built model."""
+from __future__ import annotations
+
+from . import registry
+from .validate import Analysis, analyze
+
+MODEL_CATEGORIES = ("layer", "backbone", "head")
+
+
+def summarize(source) -> dict:
+    """{"rows": [{"node", "layer", "output_shape", "parameters", "trainable"}], "parameters", "trainable",
+    "errors"} for a graph (path, JSON text, dict, Graph or Analysis); no rows while the graph has errors."""
+    analysis = source if isinstance(source, Analysis) else analyze(source)
+    if analysis.errors:
+        return {"rows": [], "parameters": 0, "trainable": 0, "errors": analysis.errors}
+    rows = []
+    previous = analysis.order[0]
+    for node in analysis.order[1:]:
+        node_type = registry.get(node.type)
+        if node_type.category in MODEL_CATEGORIES:
+            rows.extend(dict(row, node=node.id) for row in node_rows(node_type, node, analysis, previous.id))
+        previous = node
+    return {"rows": rows, "parameters": sum(r["parameters"] for r in rows),
+            "trainable": sum(r["trainable"] for r in rows), "errors": []}
+
+
+def node_rows(node_type, node, analysis: Analysis, input_id: str) -> list[dict]:
+    params, in_shape = analysis.params[node.id], analysis.shapes[input_id]
+    if hasattr(node_type, "summary_rows"):
+        return node_type.summary_rows(params, in_shape)
+    counter = getattr(node_type, "count_parameters", None)
+    total, trainable = counter(params, in_shape, analysis.shapes[node.id]) if counter else (0, 0)
+    return [{"layer": f"{node.id} ({node.type})", "output_shape": analysis.shapes[node.id],
+             "parameters": total, "trainable": trainable}]
+
+
+def format_table(summary: dict) -> str:
+    """The summary as a plain text table (for the command line and logs)."""
+    lines = [f"{'LAYER':<36}{'OUTPUT SHAPE':<20}{'PARAMETERS':>14}{'TRAINABLE':>14}"]
+    for row in summary["rows"]:
+        lines.append(f"{row['layer']:<36}{str(row['output_shape']):<20}{row['parameters']:>14,}"
+                     f"{row['trainable']:>14,}")
+    lines.append(f"{'total':<56}{summary['parameters']:>14,}{summary['trainable']:>14,}")
+    return "\n".join(lines)
