@@ -110,7 +110,8 @@ def list_datasets(owner=None) -> list[DatasetInfo]:
 
 def describe(name: str, owner=None) -> DatasetInfo:
     """Counts from the folders; size, mode and format figures from the import record while it still matches
-    the folders, otherwise read again from the image headers. `owner`: the acting user, who must be allowed to see it."""
+    the folders, otherwise read again from the image headers. `owner`: the acting user, who must be allowed
+    to see it."""
     info = _info(_visible(name, owner, "view"))
     recorded = Stats.from_dict(info.meta.get("stats") or {})
     info.stats = recorded if dict(recorded.classes) == info.classes else scan(info.path)

@@ -93,8 +93,9 @@ def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
         rundir.create(run_dir, analysis.graph.to_json(), script)
         try:
             store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
-                          "graph_name": analysis.graph.name, "state": "queued", "created": now(), "run_dir": str(run_dir), "attempts": 1,
-                          "job_id": jobs.job_id(task_id, 1), "progress": 0.0})
+                          "graph_name": analysis.graph.name, "state": "queued", "created": now(),
+                          "run_dir": str(run_dir), "attempts": 1, "job_id": jobs.job_id(task_id, 1),
+                          "progress": 0.0})
             jobs.enqueue(task_id, 1)
         except BaseException:
             store.delete(task_id, user)
