@@ -22,13 +22,13 @@ class Entry:
 def leaderboard(tasks: Iterable[dict], assignments: Iterable[str]) -> dict[str, list[Entry]]:
     """assignment -> entries, best first (a tie goes to whoever reached the accuracy first).
 
-    `tasks` are task views with at least id, user, state, accuracy, finished and `assignment` (the graph
-    name the task was submitted with)."""
+    `tasks` are task views (tasks.list_tasks) with at least id, user, state, accuracy, finished and
+    graph_name (the name of the graph submitted; tasks from before it was recorded fall back to their name)."""
     wanted = set(assignments)
     best: dict[tuple[str, str], Entry] = {}
     counts: dict[tuple[str, str], int] = {}
     for task in tasks:
-        name = task.get("assignment")
+        name = task.get("graph_name") or task.get("name")
         if name not in wanted or task.get("state") != "succeeded" or task.get("accuracy") is None:
             continue
         key = (name, task["user"])

@@ -55,8 +55,8 @@ def test_publishing_twice_needs_replace_and_names_cannot_escape_the_folder():
 
 
 def task(id, user, accuracy, finished, assignment="lab-1", state="succeeded"):
-    return {"id": id, "user": user, "accuracy": accuracy, "finished": finished, "assignment": assignment,
-            "state": state}
+    return {"id": id, "user": user, "accuracy": accuracy, "finished": finished, "graph_name": assignment,
+            "name": "renamed by the student", "state": state}
 
 
 def test_the_leaderboard_keeps_each_students_best_succeeded_task():
