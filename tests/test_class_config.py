@@ -54,6 +54,7 @@ def test_a_class_file_sets_every_setting_with_paths_relative_to_the_file(class_d
 
 def test_without_a_file_the_defaults_suit_a_laptop(monkeypatch, isolated_home):
     monkeypatch.delenv("DRAGDL_CONFIG", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
     cfg = current()
     assert cfg.source is None and cfg.home == isolated_home      # DRAGDL_HOME from the test fixture
     assert cfg.address == "localhost" and cfg.redis_url == ""
@@ -136,7 +137,8 @@ def test_a_file_broken_from_the_start_is_an_error(class_dir, monkeypatch):
         current()
 
 
-def test_children_get_an_environment_that_agrees_with_the_file(class_dir):
+def test_children_get_an_environment_that_agrees_with_the_file(class_dir, monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
     cfg = load(write(class_dir, CLASS_FILE))
     env = cfg.environment()
     assert env["DRAGDL_CONFIG"] == str(class_dir / "class.toml")
