@@ -82,6 +82,11 @@ class NodeType:
         """A Python expression that builds this node in the generated script."""
         raise NotImplementedError(self.name)
 
+    def parameter_count(self, params: dict[str, Any], in_shape: list[int], ctx: Context) -> int | None:
+        """How many numbers this node adds to the model's parameters (as Paddle counts them), for the
+        model summary; None when the node type does not say."""
+        return None
+
     def to_doc(self) -> dict:
         return {"type": self.name, "category": self.category, "group": PALETTE_GROUPS[self.category],
                 "description": self.description,

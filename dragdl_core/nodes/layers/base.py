@@ -21,6 +21,9 @@ class LayerNode(NodeType):
     def code(self, params, ctx):
         return f"nn.{self.name}()"
 
+    def parameter_count(self, params, in_shape, ctx):
+        return 0  # activations, pooling, dropout and flatten learn nothing; layers with weights override
+
 
 def window_output(size: int, kernel: int, stride: int, padding: int, field: str, what: str) -> int:
     """Output length of a sliding window (convolution or pooling), or ShapeError when it would be empty."""

@@ -11,3 +11,6 @@ class BatchNorm2D(LayerNode):
 
     def code(self, params, ctx):
         return f"nn.BatchNorm2D({ctx.in_shape[0]})"
+
+    def parameter_count(self, params, in_shape, ctx):
+        return 4 * in_shape[0]  # scale and shift, plus the running mean and variance Paddle stores

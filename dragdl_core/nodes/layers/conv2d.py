@@ -24,3 +24,7 @@ class Conv2D(LayerNode):
     def code(self, params, ctx):
         rest = kwargs_code(params, ["kernel_size", "stride", "padding"])
         return f"nn.Conv2D({ctx.in_shape[0]}, {params['out_channels']}, {rest})"
+
+    def parameter_count(self, params, in_shape, ctx):
+        weights = in_shape[0] * params["out_channels"] * params["kernel_size"] ** 2
+        return weights + params["out_channels"]

@@ -16,3 +16,6 @@ class Linear(LayerNode):
 
     def code(self, params, ctx):
         return f"nn.Linear({ctx.in_shape[0]}, {params['out_features']})"
+
+    def parameter_count(self, params, in_shape, ctx):
+        return in_shape[0] * params["out_features"] + params["out_features"]

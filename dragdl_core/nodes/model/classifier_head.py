@@ -28,3 +28,9 @@ class ClassifierHead(NodeType):
             layers.append(f"nn.Dropout(p={params['dropout']})")
         layers.append(f"nn.Linear({features}, num_classes)")
         return layers
+
+    def parameter_count(self, params, in_shape, ctx):
+        features, hidden = math.prod(in_shape), params["hidden_units"]
+        if hidden:
+            return features * hidden + hidden + hidden * ctx.num_classes + ctx.num_classes
+        return features * ctx.num_classes + ctx.num_classes
