@@ -93,14 +93,17 @@ def take_browser_changes() -> None:
         _bump()  # new edge or selection: redraw labels, errors and highlight
 
 
-def draw(shapes: dict, errors: list[dict], height: int = 760) -> None:
+def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:
     """Draw the graph with each node's output shape and validation errors."""
     _init()
     current, chosen = st.session_state[GRAPH], st.session_state[SELECTED]
-    state = StreamlitFlowState(
-        nodes=[StreamlitFlowNode.from_dict(n) for n in canvas.flow_nodes(current, shapes, errors, chosen)],
-        edges=[StreamlitFlowEdge.from_dict(e) for e in canvas.flow_edges(current, chosen)],
-        selected_id=chosen, timestamp=st.session_state[SENT_AT])
+    nodes = [StreamlitFlowNode.from_dict(n) for n in canvas.flow_nodes(current, shapes, errors, chosen)]
+    edges = [StreamlitFlowEdge.from_dict(e) for e in canvas.flow_edges(current, chosen)]
+    reported = st.session_state.get(canvas_key())
+    if (isinstance(reported, dict) and reported.get("timestamp", 0) >= st.session_state[SENT_AT]
+            and not canvas.same_drawing(reported, [n.asdict() for n in nodes], [e.asdict() for e in edges])):
+        _bump()  # the component reported after our last change without showing it: it ignored it
+    state = StreamlitFlowState(nodes=nodes, edges=edges, selected_id=chosen, timestamp=st.session_state[SENT_AT])
     streamlit_flow(canvas_key(), state, height=height, fit_view=st.session_state[FIT], show_controls=True,
                    allow_new_edges=True,
                    get_node_on_click=True, get_edge_on_click=True, min_zoom=0.2, hide_watermark=True)

@@ -14,11 +14,12 @@ from .graph import FORMAT, VERSION
 
 EDGE_PREFIX = "st-flow-edge_"  # the id React Flow gives an edge drawn in the browser; we use it for all edges
 NODE_WIDTH = 210
-ROW_HEIGHT = 95                # vertical distance between a node and the one added after it
+ROW_HEIGHT = 120               # vertical distance between a node and the one added after it
 COLUMN_GAP = 50
 ORIGIN = (50.0, 70.0)          # the first node: clear of the border, where dragging to it would auto-pan
-ROWS_PER_COLUMN = 7            # a longer chain goes on in the next column, so it stays in view
+ROWS_PER_COLUMN = 5            # a longer chain goes on in the next column, so it stays in view
 MAX_PARAMS_ON_LABEL = 3
+MAX_ERROR_ON_LABEL = 50        # characters of an error on the node; the panel and the list show all of it
 
 GROUP_COLOURS = {"Datasets": "#e3f2fd", "Transforms": "#e8f5e9", "Layers": "#fff3e0", "Models": "#f3e5f5",
                  "Train": "#eceff1"}
@@ -71,12 +72,14 @@ def node_label(node: dict, shape: list[int] | None, errors: list[dict]) -> str:
     """Markdown for a node: type and id, the parameters set, the output shape, and what to fix."""
     lines = [f"**{node['type']}** · `{node['id']}`"]
     changed = changed_params(node)
-    if changed:
-        shown = ", ".join(f"{k}={_value_text(v)}" for k, v in changed[:MAX_PARAMS_ON_LABEL])
-        lines.append(shown + (", …" if len(changed) > MAX_PARAMS_ON_LABEL else ""))
-    lines.append(f"→ {format_shape(shape)}")
+    shown = ", ".join(f"{k}={_value_text(v)}" for k, v in changed[:MAX_PARAMS_ON_LABEL])
+    shown += ", … " if len(changed) > MAX_PARAMS_ON_LABEL else " " if shown else ""
+    lines.append(f"{shown}→ {format_shape(shape)}")
     for err in errors:
-        lines.append(f"⚠️ {err['message']}")
+        message = err["message"]
+        if len(message) > MAX_ERROR_ON_LABEL:
+            message = message[:MAX_ERROR_ON_LABEL - 1].rstrip() + "…"
+        lines.append(f"⚠️ {message}")
     return "\n\n".join(lines)
 
 
@@ -152,10 +155,29 @@ def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, 
     return graph, selected
 
 
+def same_drawing(reported: dict, nodes: list[dict], edges: list[dict]) -> bool:
+    """Whether the component's report shows these nodes and edges (labels, marks and all; positions
+    aside, since the browser owns them). A report that differs and is newer than the last drawing means
+    the component ignored that drawing, so it must be sent again with a newer timestamp."""
+    def node_key(items):
+        return sorted((n.get("id"), (n.get("data") or {}).get("content"), repr(n.get("style"))) for n in items)
+
+    def edge_key(items):
+        return sorted((e.get("id"), repr(e.get("style"))) for e in items)
+
+    return (node_key(reported.get("nodes") or []) == node_key(nodes)
+            and edge_key(reported.get("edges") or []) == edge_key(edges))
+
+
 # -- edits made from the app -------------------------------------------------------------------------
 
+SHORT_IDS = {"ClassifierHead": "head"}
+
+
 def _id_prefix(type_name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", type_name.lower()) or "node"
+    """conv, maxpool, resize, head, ...: short, so labels stay narrow and ids read well in the script."""
+    name = SHORT_IDS.get(type_name, type_name).lower().replace("2d", "")
+    return re.sub(r"[^a-z0-9]", "", name) or "node"
 
 
 def new_node_id(graph: dict, type_name: str) -> str:
@@ -176,14 +198,22 @@ def _overlaps(graph: dict, x: float, y: float) -> bool:
     return False
 
 
+def _cell(column: int, row: int) -> tuple[float, float]:
+    return ORIGIN[0] + column * (NODE_WIDTH + COLUMN_GAP), ORIGIN[1] + row * ROW_HEIGHT
+
+
 def free_position(graph: dict, x: float, y: float) -> list[float]:
-    """The first spot at or to the right of (x, y) where a new node covers no other node; below the
-    last row, the top of the next column."""
-    if y > ORIGIN[1] + (ROWS_PER_COLUMN - 1) * ROW_HEIGHT:
-        x, y = x + NODE_WIDTH + COLUMN_GAP, ORIGIN[1]
-    while _overlaps(graph, x, y):
-        x += NODE_WIDTH + COLUMN_GAP
-    return [x, y]
+    """(x, y) when no node is there and it is above the last row; else the first free cell of the layout
+    grid, column by column from x's column, so the graph grows in view rather than off to one side."""
+    if y <= _cell(0, ROWS_PER_COLUMN - 1)[1] and not _overlaps(graph, x, y):
+        return [x, y]
+    column = max(0, round((x - ORIGIN[0]) / (NODE_WIDTH + COLUMN_GAP)))
+    while True:
+        for row in range(ROWS_PER_COLUMN):
+            cx, cy = _cell(column, row)
+            if not _overlaps(graph, cx, cy):
+                return [cx, cy]
+        column += 1
 
 
 def add_node(graph: dict, type_name: str, after: str | None = None) -> tuple[dict, str]:
@@ -200,7 +230,7 @@ def add_node(graph: dict, type_name: str, after: str | None = None) -> tuple[dic
         if len(outgoing) == 1:
             outgoing[0]["source"] = new_id
         graph["edges"].append({"source": after, "target": new_id})
-    else:  # unconnected: at the top of a free column
+    else:  # unconnected: the first free cell
         node["position"] = free_position(graph, *ORIGIN)
     graph["nodes"].append(node)
     return graph, new_id
@@ -255,6 +285,5 @@ def with_positions(graph: dict) -> dict:
     row = {node_id: i for i, node_id in enumerate(order)}
     for node in graph["nodes"]:
         if not node.get("position"):
-            column, place = divmod(row[node["id"]], ROWS_PER_COLUMN)
-            node["position"] = [ORIGIN[0] + column * (NODE_WIDTH + COLUMN_GAP), ORIGIN[1] + place * ROW_HEIGHT]
+            node["position"] = list(_cell(*divmod(row[node["id"]], ROWS_PER_COLUMN)))
     return graph

@@ -12,8 +12,17 @@ def to_display(array: np.ndarray, min_side: int = 96) -> Image.Image:
     arr = arr[:, :, 0] if arr.shape[2] != 3 else arr  # one channel (or an odd count) shows as grey
     lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
     scaled = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-    image = Image.fromarray(np.nan_to_num(np.round(scaled * 255)).astype(np.uint8))
+    return _upscale(Image.fromarray(np.nan_to_num(np.round(scaled * 255)).astype(np.uint8)), min_side)
+
+
+def enlarge(path, min_side: int = 96) -> Image.Image:
+    """An image file enlarged like `to_display`, for small images such as 8x8 digits."""
+    with Image.open(path) as image:
+        return _upscale(image.convert("RGB" if image.mode not in ("L", "RGB") else image.mode), min_side)
+
+
+def _upscale(image: Image.Image, min_side: int) -> Image.Image:
     factor = max(1, -(-min_side // max(1, min(image.size))))
     if factor > 1:
-        image = image.resize((image.width * factor, image.height * factor), Image.NEAREST)
-    return image
+        return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
+    return image.copy()

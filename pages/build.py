@@ -99,7 +99,6 @@ with canvas_tab:
     left, right = st.columns([3, 2])
     with left:
         canvas_view.draw(shown.shapes, analysis.errors)
-        graph_wide = [e for e in analysis.errors if e["node"] is None]
         if not graph["nodes"]:
             st.info("Empty canvas: add a dataset from the palette, or start from a template.")
         elif analysis.ok:
@@ -110,8 +109,8 @@ with canvas_tab:
             st.warning(f"{len(analysis.errors)} problem(s)" + (f" on {node_count} node(s), marked in red"
                                                               if node_count else ""),
                        icon=":material/warning:")
-            for err in graph_wide:
-                st.markdown(f"- {err['message']}")
+            st.markdown("\n".join(f"- {'`' + e['node'] + '`: ' if e['node'] else ''}{e['message']}"
+                                  for e in analysis.errors))
     with right:
         property_panel.draw(analysis, shown)
 
