@@ -1,8 +1,8 @@
 """The app's one door to the task service, `dragdl_core.tasks` (issue 4), whose API the pages use as is.
 
-Until that module is installed, the app still shows runs already on disk (`<home>/runs/<user>/<id>/`,
-written e.g. by `python -m dragdl_core run GRAPH --run-dir ...`) read-only, and every action that needs
-the queue says so instead of failing obscurely."""
+Runs already on disk that the service does not know (`<home>/runs/<user>/<id>/`, written e.g. by
+`python -m dragdl_core run GRAPH --run-dir ...`) are shown too, read-only. Without the service (it lands
+with issue 4) only those show, and every action that needs the queue says so instead of failing."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -67,19 +67,28 @@ def _user_runs(user: str) -> Path:
     return config.runs_dir() / user
 
 
+def _disk_runs(user: str) -> dict[str, dict]:
+    folder = _user_runs(user)
+    if not folder.is_dir():
+        return {}
+    return {d.name: rundir.describe(d, user) for d in folder.iterdir() if d.is_dir()}
+
+
 def list_tasks(user: str) -> list[dict]:
-    """The user's tasks, newest first."""
+    """The user's tasks, newest first: the service's, plus runs on disk it does not know (trained with
+    `python -m dragdl_core run ... --run-dir <home>/runs/<user>/<name>`), which are read-only."""
+    tasks = _disk_runs(user)
     if _service is not None:
-        tasks = _service.list_tasks(user)
-    else:
-        folder = _user_runs(user)
-        tasks = [rundir.describe(d, user) for d in folder.iterdir() if d.is_dir()] if folder.is_dir() else []
-    return sorted(tasks, key=lambda t: t.get("created") or 0, reverse=True)
+        tasks.update({t["id"]: t for t in _service.list_tasks(user)})
+    return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
 
 
 def status(task_id: str, user: str) -> dict:
     if _service is not None:
-        return _service.status(task_id)
+        try:
+            return _service.status(task_id)
+        except _service.TaskNotFound:
+            pass
     path = _user_runs(user) / task_id
     if path.parent != _user_runs(user) or task_id in ("", ".", "..") or not path.is_dir():
         raise TaskNotFound(task_id)
@@ -87,12 +96,13 @@ def status(task_id: str, user: str) -> dict:
 
 
 def run_dir(task_id: str, user: str) -> Path:
-    if _service is not None:
-        return Path(_service.run_dir(task_id))
     return Path(status(task_id, user)["run_dir"])
 
 
 def logs(task_id: str, user: str, tail: int = 200) -> str:
     if _service is not None:
-        return _service.logs(task_id, tail=tail)
+        try:
+            return _service.logs(task_id, tail=tail)
+        except _service.TaskNotFound:
+            pass
     return rundir.log_tail(run_dir(task_id, user), tail)

@@ -4,18 +4,16 @@ epoch, watch it on Tasks and Monitor, and classify an uploaded image on Predict.
 go to artifacts/ui/ (git-ignored). Run: `python -m pytest -m browser tests/test_ui_e2e.py`."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from conftest import ROOT, tiny_digits_graph
+from ui_fixtures import digit_png
 from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, running_app, settle
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -89,18 +87,6 @@ def page(browser_tab, request):
     yield browser_tab
     if request.session.testsfailed > failed_before:
         shot(browser_tab, f"failed-{request.node.name}")
-
-
-def digit_png(label: int = 3) -> bytes:
-    """A test-split digit from scikit-learn, enlarged to 64x64 as a student's photo would be larger."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    index = int(np.flatnonzero(digits.target == label)[-1])
-    pixels = np.round(digits.images[index] * 255 / 16).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).resize((64, 64), Image.NEAREST).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def add_from_palette(page, type_name: str) -> None:
@@ -185,9 +171,7 @@ def test_train_watch_and_predict(page, instance):
 
 @pytest.mark.timeout(300)
 def test_watch_and_predict_a_run_from_disk(page, instance, python_env):
-    """Without the task service the app shows runs already on disk; train one with the CLI, for real."""
-    if task_service is not None:
-        pytest.skip("the task service is installed: test_train_watch_and_predict covers these pages")
+    """Runs trained from the command line into the user's runs folder show up too (read-only)."""
     graph_path = instance["home"] / "graph.json"
     graph_path.write_text(json.dumps(tiny_digits_graph(epochs=1)))
     run_dir = instance["home"] / "runs" / "local" / "cli-run"
