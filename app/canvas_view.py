@@ -76,21 +76,32 @@ def replace(new_graph: dict, select: str | None = None) -> None:
     st.session_state[FIT] = bool(new_graph["nodes"])
 
 
-def take_browser_changes() -> None:
-    """Merge the component's latest report if it is new. Runs before anything is drawn, so labels and
-    the property panel already reflect an edge drawn or a node clicked in the browser."""
+def take_browser_changes() -> bool:
+    """Merge the component's latest report if it is new; True when it changed more than positions (an
+    edge drawn, a node clicked), which the rest of the page must show. Runs before anything is drawn."""
     _init()
     value = st.session_state.get(canvas_key())
     if not isinstance(value, dict) or not isinstance(value.get("timestamp"), (int, float)):
-        return
+        return False
     if value["timestamp"] <= st.session_state[SEEN_AT]:
-        return
+        return False
     st.session_state[SEEN_AT] = value["timestamp"]
     before_graph, before_selected = st.session_state[GRAPH], st.session_state[SELECTED]
     merged, chosen = canvas.merge_canvas(before_graph, value, before_selected)
     st.session_state[GRAPH], st.session_state[SELECTED] = merged, chosen
     if merged["edges"] != before_graph["edges"] or chosen != before_selected:
         _bump()  # new edge or selection: redraw labels, errors and highlight
+        return True
+    return False
+
+
+@st.fragment
+def canvas_fragment(shapes: dict, errors: list[dict], height: int = 720) -> None:
+    """The canvas alone reruns for the component's own reports (it reports after every redraw and every
+    node moved); only a report that changes the graph or the selection reruns the whole page."""
+    if take_browser_changes():
+        st.rerun(scope="app")
+    draw(shapes, errors, height)
 
 
 def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:

@@ -48,6 +48,8 @@ def param_widget(name: str, decl: Param, value: Any, key: str, on_change: Callab
     label, help_ = name, forms.help_text(decl)
     fits = _fits(decl, value)
     as_text = decl.kind == "numbers" or (decl.kind in ("int", "float") and not fits)
+    if as_text and decl.kind != "numbers":
+        key += ":as-text"  # a fresh widget when the value switches between number box and text
 
     def changed():
         typed = st.session_state[key]

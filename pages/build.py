@@ -98,7 +98,7 @@ canvas_tab, code_tab, file_tab = st.tabs(["Canvas", "Code", "Save / load"])
 with canvas_tab:
     left, right = st.columns([3, 2])
     with left:
-        canvas_view.draw(shown.shapes, analysis.errors)
+        canvas_view.canvas_fragment(shown.shapes, analysis.errors)
         if not graph["nodes"]:
             st.info("Empty canvas: add a dataset from the palette, or start from a template.")
         elif analysis.ok:

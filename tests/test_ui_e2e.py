@@ -29,7 +29,8 @@ try:
     from dragdl_core import tasks as task_service  # issue 4
 except ImportError:
     task_service = None
-NO_SERVICE = "the task service (dragdl_core.tasks, issue 4) is not in this branch yet: nothing can train a submitted graph"
+NO_SERVICE = ("the task service (dragdl_core.tasks, issue 4) is not in this branch yet: nothing can train a "
+              "submitted graph")
 
 
 def shot(page, name: str) -> None:

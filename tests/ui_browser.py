@@ -25,13 +25,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60):
-    """`streamlit run app/main.py` on a free loopback port with its own DRAGDL_HOME; yields the URL."""
+def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60, script: Path | None = None):
+    """`streamlit run app/main.py` (or `script`) on a free loopback port with its own DRAGDL_HOME;
+    yields the URL."""
     port = free_port()
     env = dict(os.environ, DRAGDL_HOME=str(home), DRAGDL_DATASETS=str(datasets), PYTHONPATH=str(ROOT),
                PYTHONWARNINGS="ignore:No ccache found")
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
+    command = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app" / "main.py"),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.fileWatcherType", "none"]
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
