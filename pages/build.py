@@ -93,9 +93,8 @@ if top[5].button("Train", type="primary", disabled=not ready, width="stretch",
 if "submit_error" in st.session_state:
     st.error(st.session_state.pop("submit_error"))
 
-canvas_tab, code_tab, file_tab = st.tabs(["Canvas", "Code", "Save / load"])
 
-with canvas_tab:
+def canvas_view_tab() -> None:
     left, right = st.columns([3, 2])
     with left:
         canvas_view.canvas_fragment(shown.shapes, analysis.errors)
@@ -109,25 +108,37 @@ with canvas_tab:
             st.warning(f"{len(analysis.errors)} problem(s)" + (f" on {node_count} node(s), marked in red"
                                                               if node_count else ""),
                        icon=":material/warning:")
-            st.markdown("\n".join(f"- {'`' + e['node'] + '`: ' if e['node'] else ''}{e['message']}"
-                                  for e in analysis.errors))
+            st.markdown(problem_list())
     with right:
         property_panel.draw(analysis, shown)
 
-with code_tab:
-    if analysis.ok:
-        script = compile_graph(analysis)
-        st.download_button("Download train.py", script, file_name=f"{graph.get('name', 'graph')}-train.py",
-                           mime="text/x-python")
-        st.code(script, language="python", line_numbers=True)
-    else:
-        st.info("The script is generated once the graph is valid. Still to fix:")
-        for err in analysis.errors:
-            st.markdown(f"- {'`' + err['node'] + '`: ' if err['node'] else ''}{err['message']}")
 
-with file_tab:
+def problem_list() -> str:
+    return "\n".join(f"- {'`' + e['node'] + '`: ' if e['node'] else ''}{e['message']}" for e in analysis.errors)
+
+
+def code_tab_view() -> None:
+    if not analysis.ok:
+        st.info("The script is generated once the graph is valid. Still to fix:")
+        st.markdown(problem_list())
+        return
+    script = compile_graph(analysis)
+    st.download_button("Download train.py", script, file_name=f"{graph.get('name', 'graph')}-train.py",
+                       mime="text/x-python")
+    st.code(script, language="python", line_numbers=True)
+
+
+def file_tab_view() -> None:
     st.download_button("Download graph JSON", json.dumps(graph, indent=2) + "\n",
                        file_name=f"{graph.get('name', 'graph')}.json", mime="application/json")
     st.file_uploader("Load a graph JSON", type=["json"], key="graph_upload", on_change=_load_upload)
     if "load_error" in st.session_state:
         st.error(st.session_state["load_error"])
+
+
+# Lazy tabs: only the open one runs, so an edit on the canvas does not also rebuild the script view.
+for tab, view in zip(st.tabs(["Canvas", "Code", "Save / load"], key="build_view", on_change="rerun"),
+                     (canvas_view_tab, code_tab_view, file_tab_view)):
+    if tab.open:
+        with tab:
+            view()

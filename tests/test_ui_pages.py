@@ -98,6 +98,9 @@ def test_deleting_the_selected_node_keeps_the_chain_whole():
 def test_a_template_compiles_in_the_code_tab_and_train_waits_for_the_service():
     at = open_app()
     at.selectbox(key="template").select("digits-small-cnn").run()
+    assert not at.code  # tabs are lazy: the script is built only when its tab is open
+    at.session_state["build_view"] = "Code"  # what clicking the tab does
+    at.run()
     assert any("def build_model(num_classes)" in c.value for c in at.code)
     train = next(b for b in at.button if b.label == "Train")
     assert train.disabled != task_service.available()
@@ -106,6 +109,8 @@ def test_a_template_compiles_in_the_code_tab_and_train_waits_for_the_service():
 def test_loading_a_file_that_is_not_a_graph_says_so_and_keeps_the_canvas():
     at = open_app()
     click_palette(at, "Digits")
+    at.session_state["build_view"] = "Save / load"
+    at.run()
     at.file_uploader(key="graph_upload").upload("notes.json", b'{"hello": 1}', "application/json")
     at.run()
     assert "notes.json: not a DragDL graph" in texts(at.error)

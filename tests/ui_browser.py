@@ -32,8 +32,8 @@ def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60, scri
     env = dict(os.environ, DRAGDL_HOME=str(home), DRAGDL_DATASETS=str(datasets), PYTHONPATH=str(ROOT),
                PYTHONWARNINGS="ignore:No ccache found")
     command = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app" / "main.py"),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none"]
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
     with open(log, "w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
