@@ -21,7 +21,8 @@ class _Strict(BaseModel):
 
 
 class Node(_Strict):
-    id: str = Field(min_length=1, max_length=100)
+    # Ids appear in generated code comments and file names: letters, digits and _ . : - only.
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
     type: str = Field(min_length=1, max_length=100)
     params: dict[str, Any] = Field(default_factory=dict)
     position: tuple[float, float] | None = None
@@ -35,7 +36,7 @@ class Edge(_Strict):
 class Graph(_Strict):
     format: Literal["dragdl.graph"] = FORMAT
     version: Literal[1] = VERSION
-    name: str = Field(default="untitled", max_length=200)
+    name: str = Field(default="untitled", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     nodes: list[Node] = Field(default_factory=list, max_length=MAX_NODES)
     edges: list[Edge] = Field(default_factory=list, max_length=MAX_NODES)
 
@@ -73,9 +74,9 @@ def parse_graph(data: Any) -> Graph:
         raise GraphError(f"bad graph: {_describe(err)}") from None
 
 
-def load_graph(source: str | Path | dict) -> Graph:
-    """Load a graph from a path, a JSON string or a dict."""
-    if isinstance(source, dict):
+def load_graph(source) -> Graph:
+    """Load a graph from a path, a JSON string, or decoded JSON (a dict)."""
+    if not isinstance(source, (str, Path)):
         return parse_graph(source)
     text = source
     if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):

@@ -114,9 +114,16 @@ def _load_builtin_nodes() -> None:
         importlib.import_module(info.name)
 
 
+_BUILTINS_LOADED = False
+
+
 def node_types() -> dict[str, NodeType]:
-    if not _REGISTRY:
+    # A flag, not "is the registry empty": importing one node module directly (the dataset store imports
+    # image_folder) registers that type alone, and the other built-ins must still be loaded.
+    global _BUILTINS_LOADED
+    if not _BUILTINS_LOADED:
         _load_builtin_nodes()
+        _BUILTINS_LOADED = True
     return _REGISTRY
 
 
@@ -135,8 +142,7 @@ def kwargs_code(params: dict[str, Any], names=None) -> str:
 
 
 def literal(value: Any) -> str:
+    """Python source for a parameter value; lists become tuples, as Paddle's APIs expect."""
     if isinstance(value, list):
         return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return repr(value)
     return repr(value)

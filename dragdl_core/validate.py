@@ -158,8 +158,9 @@ def _check_structure(result: Analysis, types: dict) -> bool:
         result.error(order[-1], "edges", "not_connected",
                      f"the path from '{start}' stops at '{order[-1]}'; connect it on to the Trainer '{trainer}'")
         return False
-    _check_order(result, [result.graph.node(i) for i in order], types)
-    result.order = [result.graph.node(i) for i in order]
+    by_id = {n.id: n for n in graph.nodes}
+    result.order = [by_id[i] for i in order]
+    _check_order(result, result.order, types)
     return True
 
 

@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ["graph"]
+COMMAND_MODULES = ["graph", "datasets", "tasks", "up"]
 
 
 class UserError(Exception):

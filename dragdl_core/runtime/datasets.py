@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from .. import config
-from ..nodes.datasets.image_folder import IMAGE_SUFFIXES, class_folders
+from ..nodes.datasets.base import split_sizes
+from ..nodes.datasets.image_folder import class_folders, image_files
 from ..registry import ShapeError
 
 
@@ -54,8 +55,7 @@ def split(images: np.ndarray, labels: np.ndarray, classes: list[str], val_ratio:
         rng.shuffle(idx)
         if limit_per_class:
             idx = idx[:limit_per_class]
-        n_test = max(1, int(round(len(idx) * test_ratio))) if len(idx) > 2 else 0
-        n_val = int(round(len(idx) * val_ratio)) if len(idx) > 2 else 0
+        _, n_val, n_test = split_sizes(len(idx), val_ratio, test_ratio)
         parts["test"].append(idx[:n_test])
         parts["val"].append(idx[n_test:n_test + n_val])
         parts["train"].append(idx[n_test + n_val:])
@@ -102,13 +102,12 @@ def image_folder(name, image_size=64, color="rgb", val_ratio=0.1, test_ratio=0.2
     images, labels, classes = [], [], []
     for label, folder in enumerate(folders):
         classes.append(folder.name)
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
-                try:
-                    images.append(load_image(path, image_size, color))
-                except OSError:
-                    continue  # a corrupt file is reported by the import, not fatal to training
-                labels.append(label)
+        for path in image_files(folder):
+            try:
+                images.append(load_image(path, image_size, color))
+            except OSError:
+                continue  # a corrupt file is reported by the import, not fatal to training
+            labels.append(label)
     return split(np.stack(images), np.array(labels), classes, val_ratio, test_ratio, seed, limit_per_class)
 
 

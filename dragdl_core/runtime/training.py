@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 warnings.filterwarnings("ignore", message="No ccache found")
+warnings.filterwarnings("ignore", message="The input state dict is empty")  # SGD has no optimizer state
 import paddle  # noqa: E402  (after the warning filter: Paddle warns about ccache on import)
 
 from .datasets import Split, to_pil  # noqa: E402
@@ -222,6 +223,9 @@ class Run:
             self.metric("step", epoch=self.epoch, step=self.step, loss=round(loss_value, 5),
                         accuracy=round(correct / n, 4), lr=lr, step_time=round(step_time, 5),
                         images_per_sec=round(n / step_time, 1) if step_time else None)
+            # progress within the epoch too, for the task list's progress bar and time estimate
+            self.status("running", progress=round((self.epoch + self._steps_in_epoch / steps_per_epoch)
+                                                  / self.epochs, 4))
         if self.progress:
             done = self._steps_in_epoch / steps_per_epoch
             bar = "#" * int(done * 30)
@@ -234,6 +238,7 @@ class Run:
     def end_epoch(self, model, optimizer, val: dict) -> None:
         """Record the epoch, checkpoint it, and track the best validation accuracy for early stopping."""
         elapsed = time.perf_counter() - self._epoch_started
+        train_time = max(1e-9, self._step_started - self._epoch_started)  # the loop alone, not validation
         seen = max(1, self._sums["seen"])
         train_loss, train_acc = self._sums["loss"] / seen, self._sums["correct"] / seen
         val_acc = val["accuracy"] if val["accuracy"] == val["accuracy"] else train_acc  # nan: no val split
@@ -246,10 +251,11 @@ class Run:
         self.metric("epoch", epoch=self.epoch - 1, train_loss=round(train_loss, 5),
                     train_accuracy=round(train_acc, 4), val_loss=round(val["loss"], 5),
                     val_accuracy=round(val["accuracy"], 4), epoch_time=round(elapsed, 3),
-                    images_per_sec=round(self._sums["seen"] / elapsed, 1), **self.system())
+                    train_time=round(train_time, 3), images_per_sec=round(self._sums["seen"] / train_time, 1),
+                    **self.system())
         self.log(f"epoch {self.epoch}/{self.epochs}  loss {train_loss:.4f}  acc {train_acc:.3f}  "
                  f"val_loss {val['loss']:.4f}  val_acc {val['accuracy']:.3f}  "
-                 f"{self._sums['seen'] / elapsed:.0f} img/s")
+                 f"{self._sums['seen'] / train_time:.0f} img/s")
         self._checkpoint(model, optimizer)
         self.status("running")
 

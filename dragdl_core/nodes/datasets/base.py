@@ -13,6 +13,16 @@ SPLIT_PARAMS = {
 }
 
 
+def split_sizes(count: int, val_ratio: float, test_ratio: float) -> tuple[int, int, int]:
+    """(train, val, test) images of one class of `count`: the stratified split's arithmetic, shared by the
+    runtime and the Datasets page's preview."""
+    if count <= 2:
+        return count, 0, 0
+    n_test = max(1, int(round(count * test_ratio)))
+    n_val = int(round(count * val_ratio))
+    return count - n_test - n_val, n_val, n_test
+
+
 class DatasetNode(NodeType):
     category = "dataset"
     loader = ""  # name of the loading function in dragdl_core.runtime.datasets

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 from ... import config
 from ...params import MISSING, Choice, Int, Text
@@ -6,17 +7,33 @@ from ...registry import ShapeError, register
 from .base import SPLIT_PARAMS, DatasetNode
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def is_dataset_name(name: str) -> bool:
+    """Names that are one safe folder under the datasets directory: no separators, no '..', no dot first."""
+    return bool(DATASET_NAME.fullmatch(name)) and ".." not in name
+
+
+def class_dirs(root: Path) -> list[Path]:
+    """The class folders of a dataset folder, sorted; hidden ones (metadata, staging) are not classes."""
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The images of one class folder, sorted: what training loads and what the explorer counts."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def class_folders(name: str):
     """The class folders of the user dataset `name` (sorted), or ShapeError saying what is missing."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name) or ".." in name:
+    if not is_dataset_name(name):
         raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")
     root = config.datasets_dir() / name
     if not root.is_dir():
         raise ShapeError(f"no dataset named '{name}' in {config.datasets_dir()}; import one on the "
                          "Datasets page or with `python -m dragdl_core datasets import`", "name")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = class_dirs(root)
     if len(folders) < 2:
         raise ShapeError(f"dataset '{name}' needs at least 2 class folders, found {len(folders)}", "name")
     return folders

@@ -31,6 +31,11 @@ class TransformNode(NodeType):
     def code(self, params, ctx):
         return f"T.{self.name}({kwargs_code(params)})"
 
+    def eval_code(self, params, ctx) -> str | None:
+        """What a train-only transform becomes at evaluation: nothing, unless it changes the size, in which
+        case its deterministic counterpart keeps the shape the model was trained on."""
+        return None
+
 
 def fits(size: tuple[int, int], shape: list[int], what: str, field: str = "size") -> None:
     """Raise ShapeError unless a (height, width) crop fits in a [C, H, W] image."""

@@ -1,5 +1,5 @@
 from ...params import Int, Numbers, size_pair
-from ...registry import register
+from ...registry import literal, register
 from .base import TransformNode, fits
 
 SIZE = Numbers([24, 24], "output size: [height, width], or one number for a square",
@@ -31,6 +31,11 @@ class RandomCrop(TransformNode):
         fits(size, [shape[0], shape[1] + pad, shape[2] + pad], "RandomCrop.size")
         return [shape[0], *size]
 
+    def eval_code(self, params, ctx):
+        size = literal(list(size_pair(params["size"])))
+        pad = f"T.Pad({params['padding']}), " if params["padding"] else ""
+        return f"{pad}T.CenterCrop({size})"
+
 
 @register
 class RandomResizedCrop(TransformNode):
@@ -51,3 +56,6 @@ class RandomResizedCrop(TransformNode):
 
     def transform_shape(self, params, shape):
         return [shape[0], *size_pair(params["size"])]
+
+    def eval_code(self, params, ctx):
+        return f"T.Resize({literal(list(size_pair(params['size'])))})"

@@ -1,0 +1,68 @@
+"""How much does DragDL's generated script cost against a hand-written Paddle loop?
+
+Paired runs, each in a fresh process: the generated script for examples/digits-cnn.json (resized to
+SIZE px) and benchmarks/plain_loop.py with the same data, model, optimizer and batch size. Compares training
+images per second (validation excluded), median over epochs after the first (warm-up) and over pairs.
+Also: the generated script with 1 thread against all cores. Usage: python benchmarks/overhead.py [pairs]"""
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from dragdl_core.codegen import compile_graph  # noqa: E402
+
+EPOCHS, BATCH, SIZE = 4, 64, 32
+
+
+def env(threads):
+    return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(threads),
+            "PYTHONWARNINGS": "ignore:No ccache found"}
+
+
+def generated_rate(threads: int) -> float:
+    graph = json.loads((ROOT / "examples" / "digits-cnn.json").read_text())
+    graph["nodes"][1]["params"]["size"] = [SIZE, SIZE]
+    graph["nodes"][-1]["params"].update({"epochs": EPOCHS, "batch_size": BATCH})
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "train.py"
+        script.write_text(compile_graph(graph))
+        subprocess.run([sys.executable, str(script), "--run-dir", tmp], env=env(threads), check=True,
+                       capture_output=True)
+        records = [json.loads(line) for line in (Path(tmp) / "metrics.jsonl").read_text().splitlines()]
+    return statistics.median(r["images_per_sec"] for r in records if r["kind"] == "epoch" and r["epoch"] > 0)
+
+
+def plain_rate(threads: int) -> float:
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "plain_loop.py"), str(EPOCHS), str(BATCH),
+                          str(SIZE)], env=env(threads), check=True, capture_output=True, text=True)
+    return statistics.median(json.loads(out.stdout.strip().splitlines()[-1])["images_per_sec"][1:])
+
+
+def main():
+    pairs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    cores = os.cpu_count()
+    generated, plain = [], []
+    for _ in range(pairs):
+        generated.append(generated_rate(cores))
+        plain.append(plain_rate(cores))
+    ratios = [g / p for g, p in zip(generated, plain)]
+    one_thread = statistics.median(generated_rate(1) for _ in range(max(1, pairs // 2)))
+    print(f"machine: {platform.machine()}, {cores} cores, Python {platform.python_version()}")
+    print(f"Digits CNN at {SIZE}x{SIZE}, batch {BATCH}, {EPOCHS} epochs, {pairs} paired runs\n")
+    print("| measure | images/s (median) |")
+    print("|---|---|")
+    print(f"| hand-written Paddle loop, {cores} threads | {statistics.median(plain):.0f} |")
+    print(f"| generated script, {cores} threads | {statistics.median(generated):.0f} |")
+    print(f"| generated script, 1 thread | {one_thread:.0f} |")
+    print(f"\ngenerated / hand-written, median of paired ratios: {statistics.median(ratios):.3f} (goal >= 0.97)")
+    print(f"{cores} threads / 1 thread: {statistics.median(generated) / one_thread:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""How fast the pure core answers: import time, and validation plus shape inference for small and huge graphs.
+The canvas validates on every change, so this is the latency a student feels. Usage: python benchmarks/validate_speed.py"""
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def import_time() -> float:
+    code = "import time; t = time.perf_counter(); import dragdl_core.validate, dragdl_core.codegen; " \
+           "from dragdl_core import registry; registry.node_types(); print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(5)]
+    return statistics.median(runs)
+
+
+def chain_graph(relus: int) -> dict:
+    graph = json.loads((ROOT / "examples" / "digits-cnn.json").read_text())
+    extra = [{"id": f"r{i}", "type": "ReLU"} for i in range(relus)]
+    graph["nodes"] = graph["nodes"][:-2] + extra + graph["nodes"][-2:]
+    graph["edges"] = [e for e in graph["edges"] if e["target"] != "head"]
+    path = ["pool2"] + [n["id"] for n in extra] + ["head"]
+    graph["edges"] += [{"source": a, "target": b} for a, b in zip(path, path[1:])]
+    return graph
+
+
+def main():
+    from dragdl_core.codegen import compile_graph
+    from dragdl_core.validate import analyze
+
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}\n")
+    print("| measure | median |")
+    print("|---|---|")
+    print(f"| import the pure core (fresh process) | {import_time() * 1000:.0f} ms |")
+    for relus in (0, 1_000, 10_000):
+        graph = chain_graph(relus)
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            result = analyze(graph)
+            times.append(time.perf_counter() - started)
+        assert result.ok
+        print(f"| validate + infer shapes, {len(graph['nodes'])} nodes | {statistics.median(times) * 1000:.1f} ms |")
+    started = time.perf_counter()
+    compile_graph(chain_graph(0))
+    print(f"| compile digits-cnn to a script | {(time.perf_counter() - started) * 1000:.1f} ms |")
+
+
+if __name__ == "__main__":
+    main()

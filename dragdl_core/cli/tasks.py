@@ -1,0 +1,146 @@
+"""tasks submit | list | status | stop | retry | logs | delete: the task service from the command line."""
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from pathlib import Path
+
+from . import UserError
+from ..graph import GraphError, load_graph
+
+DEFAULT_USER = "local"
+
+
+def _service():
+    from .. import tasks  # Redis client imported only for these commands
+
+    return tasks
+
+
+def _call(action, *args, **kwargs):
+    """Run a service call, turning its refusals into one-line user errors."""
+    try:
+        return action(*args, **kwargs)
+    except _service().TaskError as err:
+        raise UserError(str(err)) from None
+
+
+def _when(epoch: float | None) -> str:
+    return datetime.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M") if epoch else "-"
+
+
+def _line(task: dict) -> str:
+    extra = ""
+    if task["state"] == "queued" and task["queue_position"]:
+        extra = f"#{task['queue_position']} in queue"
+    elif task["state"] == "running":
+        extra = f"{task['progress']:.0%}" + (f", ~{task['eta_seconds']:.0f} s left" if task["eta_seconds"] else "")
+    elif task["state"] == "succeeded" and task["accuracy"] is not None:
+        extra = f"test accuracy {task['accuracy']:.3f}"
+    elif task["error"]:
+        extra = task["error"]
+    return f"{task['id']}  {task['user']:<12} {task['state']:<9} {_when(task['created'])}  {task['name'][:28]:<28} {extra}"
+
+
+def cmd_submit(args) -> int:
+    try:
+        graph = load_graph(Path(args.graph))
+    except GraphError as err:
+        raise UserError(str(err)) from None
+    tasks = _service()
+    try:
+        task_id = tasks.submit(graph, args.user, name=args.name)
+    except tasks.InvalidGraph as err:
+        if args.json:
+            print(json.dumps({"errors": err.errors}, indent=2))
+        for e in err.errors:
+            where = f"{e['node']}.{e['field']}" if e["node"] and e["field"] else (e["node"] or "graph")
+            print(f"{where}: {e['message']}", file=sys.stderr)
+        return 2
+    except tasks.TaskError as err:
+        raise UserError(str(err)) from None
+    print(json.dumps({"id": task_id}) if args.json else task_id)
+    return 0
+
+
+def cmd_list(args) -> int:
+    listing = _call(_service().list_tasks, args.user)
+    if args.json:
+        print(json.dumps(listing, indent=2))
+    elif not listing:
+        print("no tasks" + (f" for {args.user}" if args.user else ""))
+    else:
+        for task in listing:
+            print(_line(task))
+    return 0
+
+
+def cmd_status(args) -> int:
+    task = _call(_service().status, args.id)
+    if args.json:
+        print(json.dumps(task, indent=2))
+    else:
+        print(_line(task))
+        print(f"run directory: {task['run_dir']}")
+    return 0
+
+
+def cmd_stop(args) -> int:
+    task = _call(_service().stop, args.id, wait=args.wait)
+    print(f"{args.id}: {task['state']}" + (" (stop requested; it ends within seconds)"
+                                           if task["state"] == "running" else ""))
+    return 0
+
+
+def cmd_retry(args) -> int:
+    task = _call(_service().retry, args.id)
+    print(f"{args.id}: {task['state']} again; it resumes from the last finished epoch")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    _call(_service().delete, args.id)
+    print(f"{args.id}: deleted")
+    return 0
+
+
+def cmd_logs(args) -> int:
+    if args.tail < 1:
+        raise UserError("--tail must be at least 1")
+    sys.stdout.write(_call(_service().logs, args.id, tail=args.tail))
+    return 0
+
+
+def register(sub) -> None:
+    tasks = sub.add_parser("tasks", help="submit graphs as tasks and watch, stop, retry or delete them")
+    commands = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
+
+    p = commands.add_parser("submit", help="queue a graph for training; prints the task id")
+    p.add_argument("graph", help="graph JSON file")
+    p.add_argument("--user", default=DEFAULT_USER, help=f"owner of the task (default {DEFAULT_USER})")
+    p.add_argument("--name", help="task name (default: the graph's name)")
+    p.add_argument("--json", action="store_true", help='print {"id": ...}')
+    p.set_defaults(handler=cmd_submit)
+
+    p = commands.add_parser("list", help="tasks, newest first")
+    p.add_argument("--user", help="only this user's tasks")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    p = _task_command(commands, "status", cmd_status, "one task's state, progress and result")
+    p.add_argument("--json", action="store_true")
+    p = _task_command(commands, "stop", cmd_stop, "stop a queued or running task (keeps metrics, log, checkpoints)")
+    p.add_argument("--wait", type=float, default=15.0, help="seconds to wait for it to end (default 15)")
+    _task_command(commands, "retry", cmd_retry, "queue a failed or stopped task again, resuming from its checkpoint")
+    p = _task_command(commands, "logs", cmd_logs, "the end of a task's training log")
+    p.add_argument("--tail", type=int, default=200, help="lines (default 200)")
+    _task_command(commands, "delete", cmd_delete, "delete a task and its run directory (stops it first)")
+
+
+def _task_command(commands, name: str, handler, help_text: str):
+    """A subcommand about one task: takes its id."""
+    p = commands.add_parser(name, help=help_text)
+    p.add_argument("id", help="task id (from `tasks submit` or `tasks list`)")
+    p.set_defaults(handler=handler)
+    return p

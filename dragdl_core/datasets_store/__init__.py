@@ -1,0 +1,15 @@
+"""User datasets on disk: import zips safely, browse, delete. Pure core (no Paddle, Streamlit or Redis).
+
+    from dragdl_core import datasets_store as store
+    result = store.import_archive("pets.zip", "pets", owner="alice", progress=print)
+    store.describe("pets").classes   # {"cat": 20, "dog": 20}
+"""
+from .demo import write_demo
+from .errors import DatasetError
+from .explorer import DatasetInfo, dataset_path, delete, describe, list_datasets, samples, split_preview
+from .importer import ImportResult, import_archive
+from .limits import Limits
+from .ownership import may_change
+
+__all__ = ["DatasetError", "DatasetInfo", "ImportResult", "Limits", "dataset_path", "delete", "describe",
+           "import_archive", "list_datasets", "may_change", "samples", "split_preview", "write_demo"]

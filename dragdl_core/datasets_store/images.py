@@ -1,0 +1,58 @@
+"""One uploaded file judged as an image: its pixel count read from the header before anything is decoded
+(decompression bombs), then decoded once to prove it is not damaged. Only the formats the ImageFolder loader
+reads are accepted, which also keeps PIL's rarer parsers away from uploads."""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+# PIL format -> the suffix it is stored under (the loader picks files by suffix, so a PNG named .jpg is renamed).
+STORED_SUFFIX = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "BMP": ".bmp", "GIF": ".gif", "WEBP": ".webp"}
+OPENED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # MPO (camera JPEGs) comes through the JPEG plugin
+
+
+class BadImage(Exception):
+    """Why a file is not imported as an image; shown next to its name in the import report."""
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    format: str
+    width: int
+    height: int
+    mode: str
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def suffix(self) -> str:
+        return STORED_SUFFIX[self.format]
+
+
+def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
+    """The facts of a readable image within the pixel limit, or BadImage saying what is wrong."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=OPENED_FORMATS)  # reads the header only
+    except UnidentifiedImageError:
+        raise BadImage("not a PNG, JPEG, BMP, GIF or WebP image") from None
+    except Image.DecompressionBombError:
+        raise BadImage(f"too many pixels (limit {max_pixels:,}); this looks like a decompression bomb") from None
+    except Exception as err:  # PIL raises many kinds on a malformed header
+        raise BadImage(f"damaged image ({type(err).__name__})") from None
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise BadImage(f"{width}x{height} is {width * height:,} pixels, over the limit of {max_pixels:,}")
+        facts = ImageFacts(image.format, width, height, image.mode)
+        try:
+            if image.format in ("JPEG", "MPO"):  # decode every block at 1/8 scale: damage shows, memory stays small
+                image.draft(image.mode, (math.ceil(width / 8), math.ceil(height / 8)))
+            image.load()
+        except Exception as err:  # truncated data, bad CRC, broken decoder state
+            raise BadImage(f"damaged image ({type(err).__name__}: {str(err)[:80]})") from None
+    return facts

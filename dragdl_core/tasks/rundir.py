@@ -1,0 +1,95 @@
+"""A task's run directory, <home>/runs/<user>/<task_id>/: creating it, its status.json, its log.
+
+status.json mirrors the task's state for readers that only see files (the monitor, a student's download);
+the Redis record is the index. The training run writes status.json while it runs; the service writes it
+when a task is queued, stopped or fails outside training, always keeping the fields training put there."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from .. import config
+from .errors import InvalidUser
+
+USER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def check_user(user) -> str:
+    """A user name is a folder name: letters, digits and . _ @ - (no path tricks), at most 64 characters."""
+    if not isinstance(user, str) or not USER_PATTERN.fullmatch(user) or ".." in user:
+        raise InvalidUser(f"invalid user name {user!r}: use 1-64 letters, digits, '.', '_', '@' or '-', "
+                          "starting with a letter or digit")
+    return user
+
+
+def path_for(user: str, task_id: str) -> Path:
+    return config.runs_dir() / check_user(user) / task_id
+
+
+def create(run_dir: Path, graph_json: str, script: str) -> None:
+    """graph.json, train.py (never rewritten afterwards) and a queued status.json, in a new folder."""
+    run_dir.mkdir(parents=True, exist_ok=False)
+    (run_dir / "graph.json").write_text(graph_json, encoding="utf-8")
+    (run_dir / "train.py").write_text(script, encoding="utf-8")
+    write_status(run_dir, "queued", progress=0.0)
+
+
+def remove(run_dir: Path) -> None:
+    """Delete a run directory, refusing anything that is not a task folder under the runs directory."""
+    runs = config.runs_dir().resolve()
+    target = run_dir.resolve()
+    if target.parent.parent != runs:
+        raise ValueError(f"refusing to delete {target}: not a run directory under {runs}")
+    shutil.rmtree(target, ignore_errors=True)
+
+
+def read_status(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def write_status(run_dir: Path, state: str, **fields) -> None:
+    """Set the state (and fields such as error) keeping what training recorded (epoch, epochs, progress)."""
+    if not run_dir.is_dir():
+        return
+    status = read_status(run_dir)
+    if state != "failed":
+        status.pop("error", None)
+    status.update(fields, state=state, updated=round(time.time(), 3))
+    tmp = run_dir / "status.json.tmp"
+    tmp.write_text(json.dumps(status), encoding="utf-8")
+    os.replace(tmp, run_dir / "status.json")
+
+
+def append_log(run_dir: Path, message: str) -> None:
+    """A line in log.txt in the training log's own format, for what happens outside training."""
+    if run_dir.is_dir():
+        with open(run_dir / "log.txt", "a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%H:%M:%S')} {message}\n")
+
+
+def tail(path: Path, lines: int) -> str:
+    """The last `lines` lines of a text file, reading only the end of a big one."""
+    if lines <= 0:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            chunk, data = 8192, b""
+            while size > 0 and data.count(b"\n") <= lines:
+                step = min(chunk, size)
+                size -= step
+                f.seek(size)
+                data = f.read(step) + data
+                chunk *= 2
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:]) + ("\n" if text else "")

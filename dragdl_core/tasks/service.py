@@ -1,0 +1,192 @@
+"""The task service API: submit a graph, then list, watch, stop, retry, delete it.
+
+Fast by construction: a listing is one index read, one Lua call returning every record and one read of the
+queue, plus the status.json of the tasks that are running right now."""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+
+from ..codegen import compile_graph
+from ..graph import Graph
+from ..validate import analyze
+from . import access, caps, jobs, lifecycle, rundir
+from .connection import reachable
+from .errors import InvalidGraph, TaskConflict, TaskNotFound
+from .store import FINAL_STATES, TaskStore, now
+
+PUBLIC_FIELDS = ("id", "user", "name", "state", "created", "started", "finished", "progress", "error",
+                 "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts", "epoch", "epochs")
+
+
+def _store() -> TaskStore:
+    return TaskStore()
+
+
+def _analysis(graph):
+    """Graph, dict or JSON text (never a path: text from a browser must not name a server file)."""
+    if isinstance(graph, (bytes, str)):
+        try:
+            graph = json.loads(graph)
+        except ValueError as err:
+            raise InvalidGraph([{"node": None, "field": None, "code": "not_json",
+                                 "message": f"the graph is not valid JSON: {err}"}]) from None
+    if not isinstance(graph, (dict, Graph)):
+        raise InvalidGraph([{"node": None, "field": None, "code": "not_a_graph",
+                             "message": f"expected a graph, got {type(graph).__name__}"}])
+    analysis = analyze(graph)
+    if analysis.errors:
+        raise InvalidGraph(analysis.errors)
+    return analysis
+
+
+def submit(graph, user: str, name: str | None = None, *, actor: str | None = None) -> str:
+    """Validate and compile the graph, create <home>/runs/<user>/<id>/ and queue it; returns the task id.
+    An invalid graph raises InvalidGraph (with `.errors`) and writes nothing."""
+    rundir.check_user(user)
+    access.check(actor, user, "submit")
+    analysis = _analysis(graph)
+    script = compile_graph(analysis)
+    task_id = secrets.token_hex(8)  # 64 random bits: not guessable
+    run_dir = rundir.path_for(user, task_id)
+    with reachable():
+        store = _store()
+        store.redis.ping()  # before anything is written
+        rundir.create(run_dir, analysis.graph.to_json(), script)
+        try:
+            store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
+                          "state": "queued", "created": now(), "run_dir": str(run_dir), "attempts": 1,
+                          "job_id": jobs.job_id(task_id, 1), "progress": 0.0})
+            jobs.enqueue(task_id, 1)
+        except BaseException:
+            store.delete(task_id, user)
+            rundir.remove(run_dir)
+            raise
+    return task_id
+
+
+def _record(store: TaskStore, task_id: str, actor: str | None, action: str) -> dict:
+    record = store.get(task_id) if isinstance(task_id, str) and task_id else None
+    if record is None:
+        raise TaskNotFound(task_id)
+    access.check(actor, record["user"], action)
+    return record
+
+
+class _Context:
+    """What estimates need besides the record, fetched once per listing."""
+
+    def __init__(self, store: TaskStore, records: list[dict]):
+        queued = any(r["state"] == "queued" for r in records)
+        self.positions = jobs.positions() if queued else {}
+        self.workers = jobs.worker_count() if queued else 0
+        self.average = store.average_duration() if records else None
+
+
+def _view(record: dict, context: _Context) -> dict:
+    task = {name: record.get(name) for name in PUBLIC_FIELDS}
+    state = record["state"]
+    task["progress"] = record.get("progress") or 0.0
+    if state == "running":
+        status = rundir.read_status(Path(record["run_dir"]))
+        task["progress"] = float(status.get("progress") or 0.0)
+        task["epoch"], task["epochs"] = status.get("epoch"), status.get("epochs")
+        elapsed = max(0.0, time.time() - (record.get("started") or time.time()))
+        if task["progress"] >= 0.02:
+            task["eta_seconds"] = round(elapsed * (1 - task["progress"]) / task["progress"], 1)
+        elif context.average:
+            task["eta_seconds"] = round(max(0.0, context.average - elapsed), 1)
+    elif state == "queued":
+        position = context.positions.get(record.get("job_id"))
+        task["queue_position"] = position
+        if position and context.average and context.workers:
+            task["eta_seconds"] = round(((position - 1) // context.workers + 1) * context.average, 1)
+    elif state == "succeeded":
+        task["progress"] = 1.0
+    for name in ("epoch", "epochs"):
+        task[name] = int(task[name]) if task[name] not in (None, "") else None
+    return task
+
+
+def list_tasks(user: str | None = None, *, actor: str | None = None) -> list[dict]:
+    """Tasks newest first, all users' when user is None."""
+    if user is not None:
+        rundir.check_user(user)
+    access.check(actor, user, "view")
+    with reachable():
+        store = _store()
+        records = store.many(store.ids(user))
+        context = _Context(store, records)
+    return [_view(r, context) for r in records]
+
+
+def status(task_id: str, *, actor: str | None = None) -> dict:
+    with reachable():
+        store = _store()
+        record = _record(store, task_id, actor, "view")
+        return _view(record, _Context(store, [record]))
+
+
+def stop(task_id: str, *, actor: str | None = None, wait: float = 0.0) -> dict:
+    """Stop a queued or running task. A running one is interrupted by its worker within a second or two,
+    keeping metrics, log and checkpoints; `wait` seconds are spent waiting for that. Returns the status."""
+    with reachable():
+        store = _store()
+        record = _record(store, task_id, actor, "stop")
+        state = record["state"]
+        if state == "queued":
+            if store.transition(task_id, ["queued"], "stopped", finished=now()):
+                jobs.discard([record.get("job_id")])
+                rundir.write_status(Path(record["run_dir"]), "stopped")
+                rundir.append_log(Path(record["run_dir"]), "task stopped before it started")
+                return status(task_id)
+            return stop(task_id, actor=actor, wait=wait)  # a worker claimed it meanwhile
+        if state in FINAL_STATES:
+            raise TaskConflict(f"task {task_id} is not queued or running (it {state})")
+        if (record.get("heartbeat") or 0) < time.time() - caps.STALE_AFTER_S:
+            lifecycle.finish(store, record, "stopped")  # its worker is gone: nobody else will
+        else:
+            store.transition(task_id, ["running"], stop_requested=1)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and status(task_id)["state"] == "running":
+            time.sleep(0.2)
+        return status(task_id)
+
+
+def retry(task_id: str, *, actor: str | None = None) -> dict:
+    """Queue a failed or stopped task again; its train.py resumes from the last finished epoch, keeping
+    the metrics so far."""
+    with reachable():
+        store = _store()
+        record = _record(store, task_id, actor, "retry")
+        if record["state"] not in ("failed", "stopped"):
+            raise TaskConflict(f"only a failed or stopped task can be retried; task {task_id} is {record['state']}")
+        note = f"retry (attempt {record['attempts'] + 1}): queued again, resuming from the last finished epoch"
+        if not lifecycle.requeue(store, record, note, from_states=("failed", "stopped")):
+            raise TaskConflict(f"task {task_id} changed state meanwhile; try again")
+        return status(task_id)
+
+
+def delete(task_id: str, *, actor: str | None = None) -> None:
+    """Forget a task and delete its run directory (a running task is stopped first)."""
+    with reachable():
+        store = _store()
+        record = _record(store, task_id, actor, "delete")
+        if record["state"] not in FINAL_STATES:  # stopped first, so no worker writes into it afterwards
+            if stop(task_id, wait=caps.STOP_GRACE_S + 5)["state"] not in FINAL_STATES:
+                raise TaskConflict(f"task {task_id} did not stop in time; it was not deleted, try again")
+        jobs.discard([record.get("job_id")])
+        store.delete(task_id, record["user"])
+    rundir.remove(Path(record["run_dir"]))
+
+
+def logs(task_id: str, tail: int = 200, *, actor: str | None = None) -> str:
+    """The last `tail` lines of the task's log.txt (empty before training has written anything)."""
+    return rundir.tail(run_dir(task_id, actor=actor) / "log.txt", tail)
+
+
+def run_dir(task_id: str, *, actor: str | None = None) -> Path:
+    with reachable():
+        return Path(_record(_store(), task_id, actor, "view")["run_dir"])
