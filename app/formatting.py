@@ -18,10 +18,13 @@ def age(created: float | None, now: float | None = None) -> str:
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     seconds = int(round(seconds))
     minutes, seconds = divmod(seconds, 60)
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def task_label(task: dict) -> str:
-    return f"{task.get('name') or 'untitled'} · {task['id']} ({task['state']})"
+    """Name and id; not the state, which changes while a picker shows the label."""
+    return f"{task.get('name') or 'untitled'} · {task['id']}"

@@ -15,9 +15,11 @@ except ImportError:  # the task service is not in this checkout yet
     _service = None
 
 ACTIVE_STATES = ("queued", "running")
+UNAVAILABLE = ("the task service (dragdl_core.tasks) is not installed in this checkout, so tasks cannot be "
+               "submitted or controlled; runs already on disk are shown read-only")
 
 
-class ServiceUnavailable(RuntimeError):
+class _ServiceUnavailable(RuntimeError):
     """The queue is needed but dragdl_core.tasks is not installed."""
 
 
@@ -31,19 +33,32 @@ class _TaskNotFound(KeyError):
     pass
 
 
+ServiceUnavailable = getattr(_service, "ServiceUnavailable", _ServiceUnavailable)
 InvalidGraph = getattr(_service, "InvalidGraph", _InvalidGraph)
 TaskNotFound = getattr(_service, "TaskNotFound", _TaskNotFound)
-UNAVAILABLE = ("the task service (dragdl_core.tasks) is not installed in this checkout, so tasks cannot be "
-               "submitted or controlled; runs already on disk are shown read-only")
+TaskError = getattr(_service, "TaskError", _ServiceUnavailable)  # any refusal: conflict, forbidden, ...
+
+
+def problem() -> str | None:
+    """Why tasks cannot be submitted or controlled right now (no service, or it is not started), or None.
+    Cheap: it does not wait for Redis; a server that does not answer shows up as ServiceUnavailable."""
+    if _service is None:
+        return UNAVAILABLE
+    try:
+        _service.redis_url()
+    except ServiceUnavailable as err:
+        return str(err)
+    return None
 
 
 def available() -> bool:
-    return _service is not None
+    return problem() is None
 
 
 def _require():
-    if _service is None:
-        raise ServiceUnavailable(UNAVAILABLE)
+    reason = problem()
+    if reason:
+        raise ServiceUnavailable(reason)
     return _service
 
 
@@ -71,23 +86,26 @@ def _disk_runs(user: str) -> dict[str, dict]:
     folder = _user_runs(user)
     if not folder.is_dir():
         return {}
-    return {d.name: rundir.describe(d, user) for d in folder.iterdir() if d.is_dir()}
+    return {d.name: dict(rundir.describe(d, user), read_only=True) for d in folder.iterdir() if d.is_dir()}
 
 
 def list_tasks(user: str) -> list[dict]:
     """The user's tasks, newest first: the service's, plus runs on disk it does not know (trained with
     `python -m dragdl_core run ... --run-dir <home>/runs/<user>/<name>`), which are read-only."""
     tasks = _disk_runs(user)
-    if _service is not None:
-        tasks.update({t["id"]: t for t in _service.list_tasks(user)})
+    if available():
+        try:
+            tasks.update({t["id"]: t for t in _service.list_tasks(user)})
+        except ServiceUnavailable:
+            pass  # Redis went away: the pages say so (problem()), the runs on disk still show
     return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
 
 
 def status(task_id: str, user: str) -> dict:
-    if _service is not None:
+    if available():
         try:
             return _service.status(task_id)
-        except _service.TaskNotFound:
+        except (TaskNotFound, ServiceUnavailable):
             pass
     path = _user_runs(user) / task_id
     if path.parent != _user_runs(user) or task_id in ("", ".", "..") or not path.is_dir():
@@ -100,9 +118,9 @@ def run_dir(task_id: str, user: str) -> Path:
 
 
 def logs(task_id: str, user: str, tail: int = 200) -> str:
-    if _service is not None:
+    if available():
         try:
             return _service.logs(task_id, tail=tail)
-        except _service.TaskNotFound:
+        except (TaskNotFound, ServiceUnavailable):
             pass
     return rundir.log_tail(run_dir(task_id, user), tail)

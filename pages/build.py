@@ -57,7 +57,7 @@ def _submit(graph: dict) -> None:
     except task_service.InvalidGraph as err:
         st.session_state["submit_error"] = "; ".join(e["message"] for e in err.errors)
         return
-    except task_service.ServiceUnavailable as err:
+    except (task_service.ServiceUnavailable, task_service.TaskError) as err:
         st.session_state["submit_error"] = str(err)
         return
     st.session_state["monitor_tasks"] = [task_id]
@@ -84,9 +84,10 @@ top[3].button("Delete", on_click=_delete_selected, disabled=not canvas_view.sele
               help="Delete the selected node (its neighbours are joined) or edge")
 top[4].button("Deselect", on_click=canvas_view.select, args=(None,), disabled=not canvas_view.selected(),
               width="stretch", help="Clear the selection: the next palette click adds an unconnected node")
-ready = analysis.ok and task_service.available()
+service_problem = task_service.problem()
+ready = analysis.ok and not service_problem
 why = " ".join(filter(None, ["" if analysis.ok else "Fix the problems shown on the canvas first.",
-                             "" if task_service.available() else task_service.UNAVAILABLE]))
+                             service_problem]))
 if top[5].button("Train", type="primary", disabled=not ready, width="stretch",
                  help=why or "Submit this graph as a training task and watch it on the Monitor page"):
     _submit(graph)

@@ -13,14 +13,14 @@ REFRESH_SECONDS = 2
 
 st.title("Tasks")
 user = current_user()
-if not task_service.available():
-    st.info(task_service.UNAVAILABLE, icon=":material/info:")
+if task_service.problem():
+    st.info(task_service.problem(), icon=":material/info:")
 
 
 def _act(action, task_id: str, done: str) -> None:
     try:
         action(task_id)
-    except (task_service.ServiceUnavailable, task_service.TaskNotFound, ValueError) as err:
+    except (task_service.ServiceUnavailable, task_service.TaskError, task_service.TaskNotFound) as err:
         st.error(f"{task_id}: {err}")
         return
     st.toast(done)
@@ -77,7 +77,10 @@ if tasks:
     chosen = st.selectbox("Task", list(labels), index=list(labels).index(default) if default else 0)
     task = labels[chosen]
     state = task["state"]
-    control = task_service.available()  # without the service, runs on disk are read-only
+    control = task_service.available() and not task.get("read_only")  # runs only on disk: read-only
+    if task.get("read_only"):
+        st.caption("A run on disk that the task service does not know (trained from the command line): "
+                   "it can be watched, used and copied, not stopped, retried or deleted here.")
     buttons = st.columns(6)
     if buttons[0].button("Monitor", width="stretch"):
         st.session_state["monitor_tasks"] = [task["id"]]

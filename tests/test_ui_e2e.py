@@ -167,7 +167,7 @@ def test_train_watch_and_predict(page, instance):
     page.wait_for_url("**/monitor")
     page.get_by_text("Test report", exact=False).wait_for(timeout=300_000)
     shot(page, "08-monitor-finished")
-    _check_tasks_monitor_predict(page, instance["url"])
+    _check_tasks_monitor_predict(page, instance["url"], "queued")
 
 
 @pytest.mark.timeout(300)
@@ -178,15 +178,15 @@ def test_watch_and_predict_a_run_from_disk(page, instance, python_env):
     run_dir = instance["home"] / "runs" / "local" / "cli-run"
     subprocess.run([sys.executable, "-m", "dragdl_core", "run", str(graph_path), "--run-dir", str(run_dir)],
                    cwd=ROOT, env=python_env, check=True, capture_output=True)
-    _check_tasks_monitor_predict(page, instance["url"])
+    _check_tasks_monitor_predict(page, instance["url"], "from-disk")
 
 
-def _check_tasks_monitor_predict(page, url: str) -> None:
+def _check_tasks_monitor_predict(page, url: str, kind: str) -> None:
     page.goto(f"{url}/tasks")
     settle(page)
     # the table draws on a canvas; its cells are mirrored in an accessible grid
     page.locator('[role="gridcell"]', has_text="succeeded").first.wait_for(state="attached")
-    shot(page, "09-tasks")
+    shot(page, f"09-tasks-{kind}")
 
     page.goto(f"{url}/monitor")
     settle(page)
@@ -194,7 +194,7 @@ def _check_tasks_monitor_predict(page, url: str) -> None:
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)  # loss, accuracy, confusion matrix
     expect(page.locator(".js-plotly-plot .heatmaplayer")).to_have_count(1)
     page.get_by_text("Misclassified test images").scroll_into_view_if_needed()
-    shot(page, "10-monitor-report")
+    shot(page, f"10-monitor-report-{kind}")
 
     page.goto(f"{url}/predict")
     settle(page)
@@ -203,5 +203,5 @@ def _check_tasks_monitor_predict(page, url: str) -> None:
     page.locator(".js-plotly-plot .pielayer").wait_for(timeout=60_000)
     settle(page)
     assert page.get_by_text("as the model saw it").is_visible()
-    shot(page, "11-predict-pie")
+    shot(page, f"11-predict-pie-{kind}")
 

