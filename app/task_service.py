@@ -101,6 +101,11 @@ def list_tasks(user: str) -> list[dict]:
     return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
 
 
+def finished_tasks(user: str) -> list[dict]:
+    """The user's tasks that produced a model (succeeded), newest first."""
+    return [t for t in list_tasks(user) if t["state"] == "succeeded"]
+
+
 def status(task_id: str, user: str) -> dict:
     if available():
         try:

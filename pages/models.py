@@ -21,7 +21,7 @@ for node_type in registry.node_types().values():
 
 st.subheader("Your trained models")
 user = current_user()
-finished = [t for t in task_service.list_tasks(user) if t["state"] == "succeeded"]
+finished = task_service.finished_tasks(user)
 if not finished:
     st.info("No finished task yet.")
     st.stop()

@@ -14,7 +14,7 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 
 st.title("Predict")
 user = current_user()
-finished = [t for t in task_service.list_tasks(user) if t["state"] == "succeeded"]
+finished = task_service.finished_tasks(user)
 if not finished:
     st.info("No finished task yet: train one on the Build page; when it succeeds it can predict here.")
     st.stop()
