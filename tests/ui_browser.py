@@ -59,11 +59,13 @@ def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60, scri
 
 
 def settle(page, quiet_ms: int = 400, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished its rerun (the running indicator is gone for `quiet_ms`)."""
+    """Wait until Streamlit has finished its rerun: no running indicator and no element left over from the
+    previous run (Streamlit marks those stale) for `quiet_ms`."""
     deadline = time.time() + timeout_ms / 1000
     quiet_since = None
     while time.time() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').is_visible()
+        running = (page.locator('[data-testid="stStatusWidget"]').is_visible()
+                   or page.locator('[data-stale="true"]').count() > 0)
         if running:
             quiet_since = None
         elif quiet_since is None:
