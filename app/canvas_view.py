@@ -54,8 +54,9 @@ def _bump() -> None:
     st.session_state[SENT_AT] = max(now, st.session_state[SENT_AT] + 1, st.session_state[SEEN_AT] + 1)
 
 
-def update(new_graph: dict, select: str | None = ..., ) -> None:
-    """An edit made in Python (palette, property panel, delete): store it and redraw."""
+def update(new_graph: dict, select=...) -> None:
+    """An edit made in Python (palette, property panel, delete): store it and redraw. `select` (a node
+    or edge id, or None) changes the selection; left out, the selection stays."""
     _init()
     st.session_state[GRAPH] = new_graph
     if select is not ...:
