@@ -12,19 +12,18 @@ MODEL_CATEGORIES = ("layer", "backbone", "head")
 
 def summarize(source) -> dict:
     """{"rows": [{"node", "layer", "output_shape", "parameters", "trainable"}], "parameters", "trainable",
-    "errors"} for a graph (path, JSON text, dict, Graph or Analysis); no rows while the graph has errors."""
+    "errors"} for a graph (path, JSON text, dict, Graph or Analysis). In a graph with errors the rows stop
+    at the first node whose shape is not known, so the canvas can show the part that is sound."""
     analysis = source if isinstance(source, Analysis) else analyze(source)
-    if analysis.errors:
-        return {"rows": [], "parameters": 0, "trainable": 0, "errors": analysis.errors}
     rows = []
-    previous = analysis.order[0]
-    for node in analysis.order[1:]:
+    for previous, node in zip(analysis.order, analysis.order[1:]):
+        if node.id not in analysis.shapes:
+            break
         node_type = registry.get(node.type)
         if node_type.category in MODEL_CATEGORIES:
             rows.extend(dict(row, node=node.id) for row in node_rows(node_type, node, analysis, previous.id))
-        previous = node
     return {"rows": rows, "parameters": sum(r["parameters"] for r in rows),
-            "trainable": sum(r["trainable"] for r in rows), "errors": []}
+            "trainable": sum(r["trainable"] for r in rows), "errors": analysis.errors}
 
 
 def node_rows(node_type, node, analysis: Analysis, input_id: str) -> list[dict]:

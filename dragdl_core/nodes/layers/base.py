@@ -22,6 +22,7 @@ class LayerNode(NodeType):
         return f"nn.{self.name}()"
 
 
+
 def window_output(size: int, kernel: int, stride: int, padding: int, field: str, what: str) -> int:
     """Output length of a sliding window (convolution or pooling), or ShapeError when it would be empty."""
     out = (size + 2 * padding - kernel) // stride + 1

@@ -1,0 +1,121 @@
+"""The graph being built, kept in the session, and its drawing with streamlit-flow-component.
+
+The component adopts what Python sends only when the state's timestamp is newer than its own last
+report, and its report stays in the session until the next one: so every Python-side change bumps the
+timestamp, and a report is taken back only when its timestamp is new (dragdl_core.canvas does the merge)."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit_flow import StreamlitFlowEdge, StreamlitFlowNode, StreamlitFlowState, streamlit_flow
+
+from dragdl_core import canvas
+
+GRAPH, SELECTED, SENT_AT, SEEN_AT, REVISION = "graph", "selected", "canvas_sent_at", "canvas_seen_at", "graph_rev"
+FIT = "canvas_fit"
+
+
+def _init() -> None:
+    if GRAPH not in st.session_state:
+        st.session_state[GRAPH] = canvas.empty_graph()
+        st.session_state[SELECTED] = None
+        st.session_state[SENT_AT] = int(time.time() * 1000)
+        st.session_state[SEEN_AT] = 0
+        st.session_state[REVISION] = 0
+        st.session_state[FIT] = False
+
+
+def graph() -> dict:
+    _init()
+    return st.session_state[GRAPH]
+
+
+def selected() -> str | None:
+    _init()
+    return st.session_state[SELECTED]
+
+
+def revision() -> int:
+    """Changes when the whole graph is replaced, so property widgets start from the new values."""
+    _init()
+    return st.session_state[REVISION]
+
+
+def canvas_key() -> str:
+    """The component's key: a new one for each whole graph, so the canvas remounts and fits it to view."""
+    _init()
+    return f"canvas:{st.session_state[REVISION]}"
+
+
+def _bump() -> None:
+    """Make the next drawing newer than anything the component has reported (its clock may differ)."""
+    now = int(time.time() * 1000)
+    st.session_state[SENT_AT] = max(now, st.session_state[SENT_AT] + 1, st.session_state[SEEN_AT] + 1)
+
+
+def update(new_graph: dict, select=...) -> None:
+    """An edit made in Python (palette, property panel, delete): store it and redraw. `select` (a node
+    or edge id, or None) changes the selection; left out, the selection stays."""
+    _init()
+    st.session_state[GRAPH] = new_graph
+    if select is not ...:
+        st.session_state[SELECTED] = select
+    _bump()
+
+
+def select(element_id: str | None) -> None:
+    _init()
+    st.session_state[SELECTED] = element_id
+    _bump()
+
+
+def replace(new_graph: dict, select: str | None = None) -> None:
+    """A different graph altogether (template, upload, a task opened for editing)."""
+    update(canvas.with_positions(new_graph), select)
+    st.session_state[REVISION] += 1
+    st.session_state[FIT] = bool(new_graph["nodes"])
+
+
+def take_browser_changes() -> bool:
+    """Merge the component's latest report if it is new; True when it changed more than positions (an
+    edge drawn, a node clicked), which the rest of the page must show. Runs before anything is drawn."""
+    _init()
+    value = st.session_state.get(canvas_key())
+    if not isinstance(value, dict) or not isinstance(value.get("timestamp"), (int, float)):
+        return False
+    if value["timestamp"] <= st.session_state[SEEN_AT]:
+        return False
+    st.session_state[SEEN_AT] = value["timestamp"]
+    before_graph, before_selected = st.session_state[GRAPH], st.session_state[SELECTED]
+    merged, chosen = canvas.merge_canvas(before_graph, value, before_selected)
+    st.session_state[GRAPH], st.session_state[SELECTED] = merged, chosen
+    if merged["edges"] != before_graph["edges"] or chosen != before_selected:
+        _bump()  # new edge or selection: redraw labels, errors and highlight
+        return True
+    return False
+
+
+@st.fragment
+def canvas_fragment(shapes: dict, errors: list[dict], height: int = 720) -> None:
+    """The canvas alone reruns for the component's own reports (it reports after every redraw and every
+    node moved); only a report that changes the graph or the selection reruns the whole page."""
+    if take_browser_changes():
+        st.rerun(scope="app")
+    draw(shapes, errors, height)
+
+
+def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:
+    """Draw the graph with each node's output shape and validation errors."""
+    _init()
+    current, chosen = st.session_state[GRAPH], st.session_state[SELECTED]
+    nodes = [StreamlitFlowNode.from_dict(n) for n in canvas.flow_nodes(current, shapes, errors, chosen)]
+    edges = [StreamlitFlowEdge.from_dict(e) for e in canvas.flow_edges(current, chosen)]
+    reported = st.session_state.get(canvas_key())
+    if (isinstance(reported, dict) and reported.get("timestamp", 0) >= st.session_state[SENT_AT]
+            and not canvas.same_drawing(reported, [n.asdict() for n in nodes], [e.asdict() for e in edges])):
+        _bump()  # the component reported after our last change without showing it: it ignored it
+    state = StreamlitFlowState(nodes=nodes, edges=edges, selected_id=chosen, timestamp=st.session_state[SENT_AT])
+    streamlit_flow(canvas_key(), state, height=height, fit_view=st.session_state[FIT], show_controls=True,
+                   allow_new_edges=True,
+                   get_node_on_click=True, get_edge_on_click=True, min_zoom=0.2, hide_watermark=True)

@@ -1,0 +1,14 @@
+"""DragDL's web app: `streamlit run app/main.py`. Navigation over the page files in the top-level pages/."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the path, not the checkout
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.navigation import all_pages  # noqa: E402
+
+st.set_page_config(page_title="DragDL", page_icon=":material/account_tree:", layout="wide")
+st.navigation(all_pages()).run()

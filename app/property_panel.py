@@ -1,0 +1,103 @@
+"""The panel beside the canvas for the selected node: its parameters as widgets (from their declarations),
+what is wrong with it, sample images after it (datasets and transforms) and the model summary (model nodes)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app import canvas_view
+from app.param_widgets import param_widget
+from dragdl_core import canvas, registry
+from dragdl_core.canvas import format_shape
+from dragdl_core.partial import completed
+from dragdl_core.summary import MODEL_CATEGORIES, summarize
+from dragdl_core.validate import Analysis
+
+
+def _set(node_id: str, name: str):
+    def apply(value):
+        canvas_view.update(canvas.set_param(canvas_view.graph(), node_id, name, value))
+    return apply
+
+
+def draw(analysis: Analysis, shown: Analysis) -> None:
+    """`analysis` is the full graph's (errors); `shown` may be its completed path's (shapes so far)."""
+    graph, chosen = canvas_view.graph(), canvas_view.selected()
+    node = next((n for n in graph["nodes"] if n["id"] == chosen), None)
+    edge = canvas.find_edge(graph, chosen) if chosen and node is None else None
+    if edge is not None:
+        st.subheader("Edge")
+        st.write(f"`{edge['source']}` → `{edge['target']}`")
+        st.caption("Delete it with the Delete button above.")
+        return
+    if node is None:
+        st.info("Select a node on the canvas to see and edit its parameters. Add nodes from the palette; "
+                "connect them by dragging from a node's bottom handle to another's top handle.")
+        return
+    node_type = registry.get(node["type"])
+    st.subheader(f"{node['type']} · {node['id']}")
+    if node_type is None:
+        st.error(f"Unknown node type '{node['type']}'; delete this node.")
+        return
+    st.caption(node_type.description)
+    for err in analysis.node_errors(node["id"]):
+        where = f"**{err['field']}**: " if err["field"] and err["field"] in node_type.params else ""
+        st.error(where + err["message"], icon=":material/error:")
+    shape = shown.shapes.get(node["id"])
+    st.markdown(f"Output shape: `{format_shape(shape)}`")
+    params = node.get("params", {})
+    for name, decl in node_type.params.items():
+        value = params.get(name, None if decl.required else decl.default)
+        key = f"param:{canvas_view.revision()}:{node['id']}:{name}"
+        param_widget(name, decl, value, key, _set(node["id"], name))
+    if node_type.category in ("dataset", "transform"):
+        _preview(graph, node["id"])
+    if node_type.category in MODEL_CATEGORIES:
+        _summary(shown, node["id"])
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing sample images…")
+def _preview_images(partial_json: str, node_id: str):
+    """PNG-ready images per sample and draw (cached by the path that produces them)."""
+    from dragdl_core.imaging import to_display
+    from dragdl_core.runtime.preview import preview
+
+    result = preview(json.loads(partial_json), node_id)
+    return result.classes, [[to_display(a) for a in row] for row in result.draws], result.random
+
+
+def _preview(graph: dict, node_id: str) -> None:
+    with st.expander("Sample images after this node", expanded=True):
+        partial = completed(graph, upto=node_id)
+        if partial is None:
+            st.caption(f"Connect '{node_id}' to a dataset to see sample images.")
+            return
+        from dragdl_core.runtime.preview import PreviewError
+
+        try:
+            classes, rows, has_random = _preview_images(json.dumps(partial, sort_keys=True), node_id)
+        except PreviewError as err:
+            st.caption(str(err))
+            return
+        st.caption("Three draws of each image" + (" - random augmentation differs between draws."
+                                                   if has_random else " (no random step so far: all alike)."))
+        for label, images in zip(classes, rows):
+            st.image(images, caption=[f"class {label}, draw {i + 1}" for i in range(len(images))], width=96)
+
+
+def _summary(shown: Analysis, node_id: str) -> None:
+    with st.expander("Model summary", expanded=True):
+        summary = summarize(shown)
+        rows = summary["rows"]
+        if not rows:
+            st.caption("The summary appears once the model's input shape is known: connect the model "
+                       "to a dataset and fix the errors shown.")
+            return
+        table = pd.DataFrame([{"node": r["node"] + (" ◀" if r["node"] == node_id else ""), "layer": r["layer"],
+                               "output shape": format_shape(r["output_shape"]),
+                               "parameters": f"{r['parameters']:,}", "trainable": f"{r['trainable']:,}"}
+                              for r in rows])
+        st.dataframe(table, hide_index=True, width="stretch")
+        st.caption(f"Total parameters: {summary['parameters']:,}, of which {summary['trainable']:,} learn.")

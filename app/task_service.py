@@ -1,0 +1,131 @@
+"""The app's one door to the task service, `dragdl_core.tasks` (issue 4), whose API the pages use as is.
+
+Runs already on disk that the service does not know (`<home>/runs/<user>/<id>/`, written e.g. by
+`python -m dragdl_core run GRAPH --run-dir ...`) are shown too, read-only. Without the service (it lands
+with issue 4) only those show, and every action that needs the queue says so instead of failing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dragdl_core import config, rundir
+
+try:
+    from dragdl_core import tasks as _service
+except ImportError:  # the task service is not in this checkout yet
+    _service = None
+
+ACTIVE_STATES = ("queued", "running")
+UNAVAILABLE = ("the task service (dragdl_core.tasks) is not installed in this checkout, so tasks cannot be "
+               "submitted or controlled; runs already on disk are shown read-only")
+
+
+class _ServiceUnavailable(RuntimeError):
+    """The queue is needed but dragdl_core.tasks is not installed."""
+
+
+class _InvalidGraph(ValueError):
+    def __init__(self, errors):
+        super().__init__("; ".join(e["message"] for e in errors))
+        self.errors = errors
+
+
+class _TaskNotFound(KeyError):
+    pass
+
+
+ServiceUnavailable = getattr(_service, "ServiceUnavailable", _ServiceUnavailable)
+InvalidGraph = getattr(_service, "InvalidGraph", _InvalidGraph)
+TaskNotFound = getattr(_service, "TaskNotFound", _TaskNotFound)
+TaskError = getattr(_service, "TaskError", _ServiceUnavailable)  # any refusal: conflict, forbidden, ...
+
+
+def problem() -> str | None:
+    """Why tasks cannot be submitted or controlled right now (no service, or it is not started), or None.
+    Cheap: it does not wait for Redis; a server that does not answer shows up as ServiceUnavailable."""
+    if _service is None:
+        return UNAVAILABLE
+    try:
+        _service.redis_url()
+    except ServiceUnavailable as err:
+        return str(err)
+    return None
+
+
+def available() -> bool:
+    return problem() is None
+
+
+def _require():
+    reason = problem()
+    if reason:
+        raise ServiceUnavailable(reason)
+    return _service
+
+
+def submit(graph: dict, user: str) -> str:
+    return _require().submit(graph, user)
+
+
+def stop(task_id: str) -> None:
+    _require().stop(task_id)
+
+
+def retry(task_id: str) -> None:
+    _require().retry(task_id)
+
+
+def delete(task_id: str) -> None:
+    _require().delete(task_id)
+
+
+def _user_runs(user: str) -> Path:
+    return config.runs_dir() / user
+
+
+def _disk_runs(user: str) -> dict[str, dict]:
+    folder = _user_runs(user)
+    if not folder.is_dir():
+        return {}
+    return {d.name: dict(rundir.describe(d, user), read_only=True) for d in folder.iterdir() if d.is_dir()}
+
+
+def list_tasks(user: str) -> list[dict]:
+    """The user's tasks, newest first: the service's, plus runs on disk it does not know (trained with
+    `python -m dragdl_core run ... --run-dir <home>/runs/<user>/<name>`), which are read-only."""
+    tasks = _disk_runs(user)
+    if available():
+        try:
+            tasks.update({t["id"]: t for t in _service.list_tasks(user)})
+        except ServiceUnavailable:
+            pass  # Redis went away: the pages say so (problem()), the runs on disk still show
+    return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
+
+
+def finished_tasks(user: str) -> list[dict]:
+    """The user's tasks that produced a model (succeeded), newest first."""
+    return [t for t in list_tasks(user) if t["state"] == "succeeded"]
+
+
+def status(task_id: str, user: str) -> dict:
+    if available():
+        try:
+            return _service.status(task_id)
+        except (TaskNotFound, ServiceUnavailable):
+            pass
+    path = _user_runs(user) / task_id
+    if path.parent != _user_runs(user) or task_id in ("", ".", "..") or not path.is_dir():
+        raise TaskNotFound(task_id)
+    return rundir.describe(path, user)
+
+
+def run_dir(task_id: str, user: str) -> Path:
+    return Path(status(task_id, user)["run_dir"])
+
+
+def logs(task_id: str, user: str, tail: int = 200) -> str:
+    if available():
+        try:
+            return _service.logs(task_id, tail=tail)
+        except (TaskNotFound, ServiceUnavailable):
+            pass
+    return rundir.log_tail(run_dir(task_id, user), tail)

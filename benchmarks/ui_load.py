@@ -1,0 +1,192 @@
+"""UI load benchmark: page load time and canvas-edit round trip in a real browser, then many concurrent
+sessions each building a graph, with p50/p95 response times. Loopback only, bounded in count and time.
+
+    python benchmarks/ui_load.py                      # browser samples + 1, 30 and 60 concurrent sessions
+    python benchmarks/ui_load.py --sessions 1,30 --edits 8 --browser-samples 5
+
+The concurrent sessions speak Streamlit's own websocket protocol (what the browser sends when a palette
+button is clicked: a rerun with that button's trigger), so dozens of sessions do not need dozens of
+browsers; each edit is timed from the click to the end of the rerun that answers it. The browser numbers
+include drawing: from a palette click until the new node is on the canvas."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, running_app, settle  # noqa: E402
+
+CHAIN = ["Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead", "Trainer"]
+BASELINE_APP = """import streamlit as st\nfor name in %r:\n    st.button(name)\n""" % CHAIN  # framework cost alone
+LEVEL_TIMEOUT = 240  # seconds per concurrency level, whatever happens
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+class Session:
+    """One browser tab's worth of Streamlit protocol: open the Build page, click palette buttons."""
+
+    def __init__(self, url: str):
+        self.url = url.replace("http://", "ws://") + "/_stcore/stream"
+        self.buttons: dict[str, str] = {}
+        self.page_hash = ""
+
+    async def _until_finished(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        while True:
+            msg = ForwardMsg()
+            msg.ParseFromString(await self.socket.recv())
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.page_hash = msg.new_session.page_script_hash
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                if element.WhichOneof("type") == "button":
+                    self.buttons[element.button.label] = element.button.id
+            elif kind == "script_finished":
+                return
+
+    async def _rerun(self, trigger: str | None = None) -> float:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        back = BackMsg()
+        back.rerun_script.query_string = ""
+        back.rerun_script.page_script_hash = self.page_hash
+        if trigger:
+            widget = back.rerun_script.widget_states.widgets.add()
+            widget.id = trigger
+            widget.trigger_value = True
+        start = time.perf_counter()
+        await self.socket.send(back.SerializeToString())
+        await self._until_finished()
+        return time.perf_counter() - start
+
+    async def open(self) -> float:
+        import websockets
+
+        start = time.perf_counter()
+        self.socket = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None)
+        await self._rerun()
+        return time.perf_counter() - start
+
+    async def click(self, label: str) -> float:
+        return await self._rerun(self.buttons[label])
+
+    async def close(self) -> None:
+        await self.socket.close()
+
+
+async def student(url: str, edits: int, loads: list, latencies: list, think: float) -> None:
+    session = Session(url)
+    loads.append(await session.open())
+    for type_name in (CHAIN * (edits // len(CHAIN) + 1))[:edits]:
+        await asyncio.sleep(think)
+        latencies.append(await session.click(type_name))
+    await session.close()
+
+
+async def level(url: str, sessions: int, edits: int, think: float) -> dict:
+    loads, latencies = [], []
+    start = time.perf_counter()
+    jobs = [student(url, edits, loads, latencies, think) for _ in range(sessions)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*jobs), LEVEL_TIMEOUT)
+        complete = True
+    except asyncio.TimeoutError:
+        complete = False
+    wall = time.perf_counter() - start
+    return {"sessions": sessions, "edits": len(latencies), "loads": loads, "latencies": latencies,
+            "wall": wall, "complete": complete}
+
+
+def browser_samples(url: str, samples: int) -> tuple[list[float], list[float]]:
+    """(page load seconds, palette click -> node drawn seconds) in headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    loads, edits = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(samples):
+            page = browser.new_page(viewport={"width": 1500, "height": 1300})
+            start = time.perf_counter()
+            page.goto(url)
+            page.locator(CANVAS).wait_for()
+            canvas(page).locator(".react-flow__pane").wait_for()
+            loads.append(time.perf_counter() - start)
+            settle(page)
+            for index, type_name in enumerate(CHAIN[:4]):
+                start = time.perf_counter()
+                page.locator('[data-testid="stSidebar"]').get_by_role("button", name=type_name, exact=True).click()
+                canvas(page).locator(".react-flow__node").nth(index).wait_for()
+                edits.append(time.perf_counter() - start)
+                settle(page)
+            page.close()
+        browser.close()
+    return loads, edits
+
+
+def row(name: str, values: list[float], extra: str = "") -> str:
+    if not values:
+        return f"| {name} | 0 | - | - | - | {extra} |"
+    ms = [v * 1000 for v in values]
+    return (f"| {name} | {len(ms)} | {percentile(ms, 50):.0f} | {percentile(ms, 95):.0f} | {max(ms):.0f} | "
+            f"{extra} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", default="1,30,60", help="concurrency levels, comma-separated")
+    parser.add_argument("--edits", type=int, default=8, help="palette clicks per session")
+    parser.add_argument("--think", type=float, default=0.2, help="seconds between a session's clicks")
+    parser.add_argument("--browser-samples", type=int, default=5, help="page loads in Chromium (0 = skip)")
+    parser.add_argument("--baseline", default="1,30", help="levels for a bare page of 8 buttons (empty = skip)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "home").mkdir()
+        (tmp / "datasets").mkdir()
+        with running_app(tmp / "home", tmp / "datasets", tmp / "app.log") as url:
+            warm = asyncio.run(level(url, 1, len(CHAIN), 0))  # first use imports Paddle for the previews
+            lines = ["| measurement | n | p50 ms | p95 ms | max ms | note |", "|---|---|---|---|---|---|",
+                     row("first session, first edits (cold)", warm["latencies"], "includes importing Paddle")]
+            if args.browser_samples and Path(CHROMIUM).exists():
+                loads, edits = browser_samples(url, args.browser_samples)
+                lines += [row("browser: Build page load", loads, "navigate -> canvas drawn"),
+                          row("browser: palette click -> node drawn", edits, "one tab, nothing else running")]
+            for count in [int(c) for c in args.sessions.split(",") if c.strip()]:
+                result = asyncio.run(level(url, count, args.edits, args.think))
+                note = (f"{result['edits'] / result['wall']:.1f} edits/s overall"
+                        + ("" if result["complete"] else f"; stopped at the {LEVEL_TIMEOUT} s bound"))
+                lines += [row(f"{count} sessions: page load (protocol)", result["loads"]),
+                          row(f"{count} sessions: edit round trip", result["latencies"], note)]
+        if args.baseline:
+            lines += baseline(tmp, [int(c) for c in args.baseline.split(",") if c.strip()], args)
+    print("\n".join(lines))
+
+
+def baseline(tmp: Path, levels: list[int], args) -> list[str]:
+    """The same clicks on a page that only draws the buttons: what Streamlit itself costs per rerun."""
+    app = tmp / "baseline.py"
+    app.write_text(BASELINE_APP)
+    lines = []
+    with running_app(tmp / "home", tmp / "datasets", tmp / "baseline.log", script=app) as url:
+        for count in levels:
+            result = asyncio.run(level(url, count, args.edits, args.think))
+            lines.append(row(f"baseline, bare 8-button page, {count} sessions: click round trip",
+                             result["latencies"], f"{result['edits'] / result['wall']:.1f} clicks/s overall"))
+    return lines
+
+
+if __name__ == "__main__":
+    main()

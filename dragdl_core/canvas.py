@@ -1,0 +1,289 @@
+"""The canvas view of a graph, and the edits the canvas makes to it. Pure: no Streamlit.
+
+The graph dict (format `dragdl.graph`) is the truth. `flow_nodes` / `flow_edges` draw it in the element
+format of streamlit-flow-component (React Flow), with each node's output shape and errors on its label;
+`merge_canvas` takes back what only the browser can change (positions, new edges, the clicked element)."""
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from . import registry
+from .graph import FORMAT, VERSION
+
+EDGE_PREFIX = "st-flow-edge_"  # the id React Flow gives an edge drawn in the browser; we use it for all edges
+NODE_WIDTH = 210
+ROW_HEIGHT = 120               # vertical distance between a node and the one added after it
+COLUMN_GAP = 50
+ORIGIN = (50.0, 70.0)          # the first node: clear of the border, where dragging to it would auto-pan
+ROWS_PER_COLUMN = 5            # a longer chain goes on in the next column, so it stays in view
+MAX_PARAMS_ON_LABEL = 3
+MAX_ERROR_ON_LABEL = 50        # characters of an error on the node; the panel and the list show all of it
+
+GROUP_COLOURS = {"Datasets": "#e3f2fd", "Transforms": "#e8f5e9", "Layers": "#fff3e0", "Models": "#f3e5f5",
+                 "Train": "#eceff1"}
+ERROR_STYLE = {"border": "2px solid #d32f2f", "background": "#ffebee"}
+SELECTED_SHADOW = "0 0 0 3px #1976d2"
+
+
+def empty_graph(name: str = "untitled") -> dict:
+    return {"format": FORMAT, "version": VERSION, "name": name, "nodes": [], "edges": []}
+
+
+def edge_id(source: str, target: str) -> str:
+    return f"{EDGE_PREFIX}{source}-{target}"
+
+
+def _node(graph: dict, node_id: str) -> dict | None:
+    return next((n for n in graph["nodes"] if n["id"] == node_id), None)
+
+
+def find_edge(graph: dict, element_id: str) -> dict | None:
+    return next((e for e in graph["edges"] if edge_id(e["source"], e["target"]) == element_id), None)
+
+
+# -- drawing -----------------------------------------------------------------------------------------
+
+def format_shape(shape: list[int] | None) -> str:
+    return "×".join(map(str, shape)) if shape else "?"
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "×".join(map(str, value)) if all(isinstance(v, int) for v in value) else str(value)
+    return str(value)
+
+
+def changed_params(node: dict) -> list[tuple[str, Any]]:
+    """The node's parameters that differ from their declared defaults, in declaration order."""
+    node_type = registry.get(node["type"])
+    params = node.get("params", {})
+    if node_type is None:
+        return list(params.items())
+    out = []
+    for name, decl in node_type.params.items():
+        if name in params and (decl.required or params[name] != decl.default):
+            out.append((name, params[name]))
+    return out
+
+
+def node_label(node: dict, shape: list[int] | None, errors: list[dict]) -> str:
+    """Markdown for a node: type and id, the parameters set, the output shape, and what to fix."""
+    lines = [f"**{node['type']}** · `{node['id']}`"]
+    changed = changed_params(node)
+    shown = ", ".join(f"{k}={_value_text(v)}" for k, v in changed[:MAX_PARAMS_ON_LABEL])
+    shown += ", … " if len(changed) > MAX_PARAMS_ON_LABEL else " " if shown else ""
+    lines.append(f"{shown}→ {format_shape(shape)}")
+    for err in errors:
+        message = err["message"]
+        if len(message) > MAX_ERROR_ON_LABEL:
+            message = message[:MAX_ERROR_ON_LABEL - 1].rstrip() + "…"
+        lines.append(f"⚠️ {message}")
+    return "\n\n".join(lines)
+
+
+def _flow_type(node_type) -> str:
+    """React Flow's node kind: a source only has an output handle, a sink only an input handle."""
+    if node_type is None:
+        return "default"
+    return {"dataset": "input", "trainer": "output"}.get(node_type.category, "default")
+
+
+def flow_nodes(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None,
+               selected: str | None = None) -> list[dict]:
+    """The graph's nodes as streamlit-flow node dicts (what `StreamlitFlowNode.from_dict` reads), each
+    labelled with its output shape (`shapes`) and marked with its validation `errors`."""
+    shapes, errors = shapes or {}, errors or []
+    out = []
+    for index, node in enumerate(graph["nodes"]):
+        node_type = registry.get(node["type"])
+        node_errors = [e for e in errors if e["node"] == node["id"]]
+        group = registry.PALETTE_GROUPS[node_type.category] if node_type else "Train"
+        style = {"width": f"{NODE_WIDTH}px", "fontSize": "11px", "textAlign": "left", "padding": "6px 10px",
+                 "background": GROUP_COLOURS[group], "border": "1px solid #90a4ae", "borderRadius": "6px"}
+        if node_errors:
+            style.update(ERROR_STYLE)
+        if node["id"] == selected:
+            style["boxShadow"] = SELECTED_SHADOW
+        x, y = node.get("position") or (ORIGIN[0], ORIGIN[1] + index * ROW_HEIGHT)
+        out.append({
+            "id": node["id"], "position": {"x": x, "y": y},
+            "data": {"content": node_label(node, shapes.get(node["id"]), node_errors)},
+            "type": _flow_type(node_type), "sourcePosition": "bottom", "targetPosition": "top",
+            "draggable": True, "connectable": True, "selectable": True, "deletable": False,
+            "style": style,
+        })
+    return out
+
+
+def flow_edges(graph: dict, selected: str | None = None) -> list[dict]:
+    out = []
+    for edge in graph["edges"]:
+        eid = edge_id(edge["source"], edge["target"])
+        style = {"strokeWidth": 3, "stroke": "#1976d2"} if eid == selected else {"strokeWidth": 2}
+        out.append({"id": eid, "source": edge["source"], "target": edge["target"], "type": "default",
+                    "markerEnd": {"type": "arrowclosed"}, "deletable": False, "focusable": True,
+                    "style": style})
+    return out
+
+
+# -- taking back browser changes ---------------------------------------------------------------------
+
+def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, str | None]:
+    """Apply what the browser reported (a component value: nodes, edges, selectedId) to the graph.
+
+    Only what the browser alone can change is taken: positions of known nodes, edges between known nodes
+    that the graph lacks (drawn by dragging handle to handle), and a clicked node or edge. Nodes the browser
+    does not know yet (added in Python meanwhile) are kept. A missing selectedId keeps the selection: the
+    component also reports null after merely redrawing, which must not drop what the student selected."""
+    graph = copy.deepcopy(graph)
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    for item in value.get("nodes") or []:
+        node, position = nodes.get(item.get("id")), item.get("position") or {}
+        if node is not None and "x" in position and "y" in position:
+            node["position"] = [round(float(position["x"]), 1), round(float(position["y"]), 1)]
+    known = {(e["source"], e["target"]) for e in graph["edges"]}
+    for item in value.get("edges") or []:
+        pair = (item.get("source"), item.get("target"))
+        if pair not in known and pair[0] in nodes and pair[1] in nodes and pair[0] != pair[1]:
+            graph["edges"].append({"source": pair[0], "target": pair[1]})
+            known.add(pair)
+    clicked = value.get("selectedId")
+    if clicked and (clicked in nodes or find_edge(graph, clicked)):
+        selected = clicked
+    return graph, selected
+
+
+def same_drawing(reported: dict, nodes: list[dict], edges: list[dict]) -> bool:
+    """Whether the component's report shows these nodes and edges (labels, marks and all; positions
+    aside, since the browser owns them). A report that differs and is newer than the last drawing means
+    the component ignored that drawing, so it must be sent again with a newer timestamp."""
+    def node_key(items):
+        return sorted((n.get("id"), (n.get("data") or {}).get("content"), repr(n.get("style"))) for n in items)
+
+    def edge_key(items):
+        return sorted((e.get("id"), repr(e.get("style"))) for e in items)
+
+    return (node_key(reported.get("nodes") or []) == node_key(nodes)
+            and edge_key(reported.get("edges") or []) == edge_key(edges))
+
+
+# -- edits made from the app -------------------------------------------------------------------------
+
+SHORT_IDS = {"ClassifierHead": "head"}
+
+
+def _id_prefix(type_name: str) -> str:
+    """conv, maxpool, resize, head, ...: short, so labels stay narrow and ids read well in the script."""
+    name = SHORT_IDS.get(type_name, type_name).lower().replace("2d", "")
+    return re.sub(r"[^a-z0-9]", "", name) or "node"
+
+
+def new_node_id(graph: dict, type_name: str) -> str:
+    prefix, taken = _id_prefix(type_name), {n["id"] for n in graph["nodes"]}
+    number = 1
+    while f"{prefix}{number}" in taken:
+        number += 1
+    return f"{prefix}{number}"
+
+
+def _overlaps(graph: dict, x: float, y: float) -> bool:
+    for node in graph["nodes"]:
+        if node.get("position") is None:
+            continue
+        nx, ny = node["position"]
+        if abs(nx - x) < NODE_WIDTH + COLUMN_GAP / 2 and abs(ny - y) < ROW_HEIGHT * 0.8:
+            return True
+    return False
+
+
+def _cell(column: int, row: int) -> tuple[float, float]:
+    return ORIGIN[0] + column * (NODE_WIDTH + COLUMN_GAP), ORIGIN[1] + row * ROW_HEIGHT
+
+
+def free_position(graph: dict, x: float, y: float) -> list[float]:
+    """(x, y) when no node is there and it is above the last row; else the first free cell of the layout
+    grid, column by column from x's column, so the graph grows in view rather than off to one side."""
+    if y <= _cell(0, ROWS_PER_COLUMN - 1)[1] and not _overlaps(graph, x, y):
+        return [x, y]
+    column = max(0, round((x - ORIGIN[0]) / (NODE_WIDTH + COLUMN_GAP)))
+    while True:
+        for row in range(ROWS_PER_COLUMN):
+            cx, cy = _cell(column, row)
+            if not _overlaps(graph, cx, cy):
+                return [cx, cy]
+        column += 1
+
+
+def add_node(graph: dict, type_name: str, after: str | None = None) -> tuple[dict, str]:
+    """Add a node of `type_name`; after a selected node it is connected and placed below it (an edge that
+    left that node now leaves the new one, so adding inside a chain inserts). Returns (graph, new id)."""
+    graph = copy.deepcopy(graph)
+    new_id = new_node_id(graph, type_name)
+    node = {"id": new_id, "type": type_name, "params": {}}
+    anchor = _node(graph, after) if after else None
+    if anchor is not None:
+        ax, ay = anchor.get("position") or (0, 0)
+        node["position"] = free_position(graph, ax, ay + ROW_HEIGHT)
+        outgoing = [e for e in graph["edges"] if e["source"] == after]
+        if len(outgoing) == 1:
+            outgoing[0]["source"] = new_id
+        graph["edges"].append({"source": after, "target": new_id})
+    else:  # unconnected: the first free cell
+        node["position"] = free_position(graph, *ORIGIN)
+    graph["nodes"].append(node)
+    return graph, new_id
+
+
+def delete_element(graph: dict, element_id: str) -> dict:
+    """Delete a node (with its edges; a node inside a chain is bridged, so the chain stays whole) or an edge."""
+    graph = copy.deepcopy(graph)
+    edge = find_edge(graph, element_id)
+    if edge is not None:
+        graph["edges"].remove(edge)
+        return graph
+    if _node(graph, element_id) is None:
+        return graph
+    inputs = [e["source"] for e in graph["edges"] if e["target"] == element_id]
+    outputs = [e["target"] for e in graph["edges"] if e["source"] == element_id]
+    graph["nodes"] = [n for n in graph["nodes"] if n["id"] != element_id]
+    graph["edges"] = [e for e in graph["edges"] if element_id not in (e["source"], e["target"])]
+    if len(inputs) == 1 and len(outputs) == 1:
+        graph["edges"].append({"source": inputs[0], "target": outputs[0]})
+    return graph
+
+
+def set_param(graph: dict, node_id: str, name: str, value: Any) -> dict:
+    """Set one parameter; setting an optional one to None or any one to its default keeps the JSON short."""
+    graph = copy.deepcopy(graph)
+    node = _node(graph, node_id)
+    if node is None:
+        return graph
+    params = node.setdefault("params", {})
+    decl = (registry.get(node["type"]).params.get(name) if registry.get(node["type"]) else None)
+    if decl is not None and not decl.required and value == decl.default:
+        params.pop(name, None)
+    else:
+        params[name] = value
+    return graph
+
+
+def with_positions(graph: dict) -> dict:
+    """Give nodes without a position one (a column in path order), so loaded JSON draws tidily."""
+    graph = copy.deepcopy(graph)
+    targets = {e["target"] for e in graph["edges"]}
+    succ = {e["source"]: e["target"] for e in graph["edges"]}
+    order, seen = [], set()
+    for start in [n["id"] for n in graph["nodes"] if n["id"] not in targets]:
+        current = start
+        while current is not None and current not in seen:
+            order.append(current)
+            seen.add(current)
+            current = succ.get(current)
+    order += [n["id"] for n in graph["nodes"] if n["id"] not in seen]
+    row = {node_id: i for i, node_id in enumerate(order)}
+    for node in graph["nodes"]:
+        if not node.get("position"):
+            node["position"] = list(_cell(*divmod(row[node["id"]], ROWS_PER_COLUMN)))
+    return graph

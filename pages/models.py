@@ -1,0 +1,41 @@
+"""Models: the model node types the canvas offers, and the trained models of finished tasks."""
+import pandas as pd
+import streamlit as st
+
+from app import task_service
+from app.navigation import page
+from app.session import current_user
+from dragdl_core import registry, rundir
+
+st.title("Models")
+st.subheader("Model building blocks")
+st.caption("From the Models group of the palette; layers (Layers group) build a network by hand.")
+for node_type in registry.node_types().values():
+    if registry.PALETTE_GROUPS[node_type.category] != "Models":
+        continue
+    with st.expander(f"**{node_type.name}** - {node_type.description}"):
+        doc = node_type.to_doc()["params"]
+        st.dataframe(pd.DataFrame([{"parameter": k, "default": str(v.get("default", "(required)")),
+                                    "allowed": v.get("bounds", ""), "description": v["description"]}
+                                   for k, v in doc.items()]), hide_index=True, width="stretch")
+
+st.subheader("Your trained models")
+user = current_user()
+finished = task_service.finished_tasks(user)
+if not finished:
+    st.info("No finished task yet.")
+    st.stop()
+rows = []
+for task in finished:
+    folder = task_service.run_dir(task["id"], user)
+    report = rundir.read_report(folder) or {}
+    graph = rundir.read_graph(folder) or {}
+    rows.append({"task": task["id"], "name": task.get("name"), "test accuracy": report.get("accuracy"),
+                 "classes": len(report.get("classes", [])), "parameters": report.get("parameters"),
+                 "nodes": " → ".join(n["type"] for n in graph.get("nodes", []))})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+chosen = st.selectbox("Task", [r["task"] for r in rows])
+if st.button("Predict with this model"):
+    st.session_state["predict_task"] = chosen
+    st.switch_page(page("predict"))

@@ -1,0 +1,101 @@
+"""Monitor: live training curves (loss and accuracy, train and validation, by step or epoch), the
+performance panel and the log while a task runs; the test report, confusion matrix and misclassified
+images when it is done. Several tasks overlay their curves for comparison."""
+import pandas as pd
+import streamlit as st
+
+from app import charts, task_service
+from app.formatting import duration, task_label
+from app.session import current_user
+from dragdl_core import rundir
+
+REFRESH_SECONDS = 2
+
+st.title("Monitor")
+user = current_user()
+tasks = task_service.list_tasks(user)
+if not tasks:
+    st.info("No tasks yet. Build a graph on the Build page and press Train.")
+    st.stop()
+
+by_id = {t["id"]: t for t in tasks}
+wanted = [i for i in st.session_state.get("monitor_tasks", []) if i in by_id] or [tasks[0]["id"]]
+chosen = st.multiselect("Tasks (several overlay their curves)", list(by_id), default=wanted,
+                        format_func=lambda i: task_label(by_id[i]), key="monitor_select")
+st.session_state["monitor_tasks"] = chosen
+if not chosen:
+    st.info("Choose a task to monitor.")
+    st.stop()
+active = any(by_id[i]["state"] in task_service.ACTIVE_STATES for i in chosen)
+by = st.radio("Curves by", ["epoch", "step"], horizontal=True, key="monitor_by")
+
+
+def _performance(metrics: rundir.Metrics) -> None:
+    step = metrics.steps[-1] if metrics.steps else {}
+    epoch = metrics.epochs[-1] if metrics.epochs else {}
+    cells = st.columns(5)
+    cells[0].metric("images / s", f"{step['images_per_sec']:,.0f}" if step.get("images_per_sec") else "–")
+    cells[1].metric("step time", f"{step['step_time'] * 1000:.0f} ms" if step.get("step_time") else "–")
+    cells[2].metric("epoch time", duration(epoch.get("epoch_time")) or "–")
+    cells[3].metric("CPU", f"{epoch['cpu_percent']:.0f} %" if epoch.get("cpu_percent") is not None else "–")
+    cells[4].metric("memory", f"{epoch['rss_mb']:,.0f} MB" if epoch.get("rss_mb") is not None else "–")
+
+
+@st.fragment(run_every=REFRESH_SECONDS if active else None)
+def live() -> None:
+    current = {t["id"]: t for t in task_service.list_tasks(user)}
+    runs = [(i, current[i]) for i in chosen if i in current]
+    if any(t["state"] in task_service.ACTIVE_STATES for _, t in runs) != active:
+        st.rerun()  # a task finished (or started): redraw with its report and the right refresh rate
+    metrics = {i: rundir.read_metrics(task_service.run_dir(i, user)) for i, _ in runs}
+    for i, task in runs:
+        progress = float(task.get("progress") or 0.0)
+        eta = f", about {duration(task['eta_seconds'])} left" if task.get("eta_seconds") else ""
+        queue = f" (position {task['queue_position']} in the queue)" if task.get("queue_position") else ""
+        st.progress(progress, text=f"**{task.get('name') or i}** · {task['state']}{queue} · "
+                                   f"{progress:.0%}{eta}")
+        if task.get("error"):
+            st.error(task["error"])
+    labelled = [(task.get("name") or i, metrics[i]) for i, task in runs]
+    left, right = st.columns(2)
+    left.plotly_chart(charts.training_curves(labelled, "loss", by), key="loss_chart")
+    right.plotly_chart(charts.training_curves(labelled, "accuracy", by), key="accuracy_chart")
+    first = runs[0][0]
+    st.subheader("Performance" + (f" · {runs[0][1].get('name') or first}" if len(runs) > 1 else ""))
+    _performance(metrics[first])
+    with st.expander("Log", expanded=active):
+        st.code(task_service.logs(first, user, tail=60) or "(no log yet)", language=None)
+
+
+live()
+
+finished = [i for i in chosen if rundir.read_report(task_service.run_dir(i, user))]
+if len(chosen) > 1 and finished:
+    st.subheader("Comparison")
+    st.dataframe(pd.DataFrame([{"task": i, "name": by_id[i].get("name"),
+                                "test accuracy": rundir.read_report(task_service.run_dir(i, user))["accuracy"]}
+                               for i in finished]), hide_index=True,
+                 column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
+
+for task_id in finished:
+    folder = task_service.run_dir(task_id, user)
+    report = rundir.read_report(folder)
+    st.header(f"Test report · {by_id[task_id].get('name') or task_id}")
+    cells = st.columns(4)
+    cells[0].metric("test accuracy", f"{report['accuracy']:.1%}")
+    cells[1].metric("test loss", f"{report.get('loss', float('nan')):.3f}")
+    cells[2].metric("epochs trained", report.get("epochs_trained", "–"))
+    cells[3].metric("parameters", f"{report['parameters']:,}" if "parameters" in report else "–")
+    left, right = st.columns([2, 3])
+    per_class = pd.DataFrame.from_dict(report["per_class"], orient="index").rename_axis("class").reset_index()
+    left.dataframe(per_class, hide_index=True, width="stretch")
+    right.plotly_chart(charts.confusion_heatmap(report), key=f"confusion:{task_id}")
+    wrong = rundir.misclassified(folder)
+    st.subheader(f"Misclassified test images ({len(wrong)} shown)")
+    if wrong:
+        from dragdl_core.imaging import enlarge
+
+        st.image([enlarge(w.path) for w in wrong], caption=[f"{w.label} → {w.predicted}" for w in wrong],
+                 width=84)
+    else:
+        st.caption("None: every test image was classified correctly.")

@@ -1,0 +1,93 @@
+"""Predict: a finished task's model answers uploaded images (or a camera photo) with a pie chart of
+class probabilities and the image as the model saw it; several images give a table and a CSV."""
+import io
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, task_service
+from app.formatting import task_label
+from app.session import current_user
+
+IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
+
+st.title("Predict")
+user = current_user()
+finished = task_service.finished_tasks(user)
+if not finished:
+    st.info("No finished task yet: train one on the Build page; when it succeeds it can predict here.")
+    st.stop()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def predictor(run_dir: str, exported_at: float):
+    """One loaded model per run (and per export: `exported_at` changes if the run is trained again)."""
+    from dragdl_core.runtime.predict import Predictor
+
+    return Predictor(run_dir)
+
+
+by_id = {t["id"]: t for t in finished}
+wanted = st.session_state.get("predict_task")
+ids = list(by_id)
+task_id = st.selectbox("Model of task", ids, index=ids.index(wanted) if wanted in by_id else 0,
+                       format_func=lambda i: task_label(by_id[i]))
+folder = task_service.run_dir(task_id, user)
+
+from dragdl_core.runtime.predict import PredictError  # noqa: E402  (imports Paddle: after the cheap checks)
+
+meta = folder / "model" / "meta.json"
+try:
+    model = predictor(str(folder), meta.stat().st_mtime if meta.exists() else 0.0)
+except PredictError as err:
+    st.error(str(err))
+    st.stop()
+st.caption(f"{len(model.classes)} classes: {', '.join(model.classes[:20])}{' …' if len(model.classes) > 20 else ''}"
+           f" · input {model.meta['input_shape']}")
+
+uploads = st.file_uploader("Images", type=IMAGE_TYPES, accept_multiple_files=True, key="predict_uploads")
+images = [(u.name, u.getvalue()) for u in uploads or []]
+if st.toggle("Use the camera", key="predict_camera"):
+    photo = st.camera_input("Take a photo")
+    if photo is not None:
+        images.append(("camera.jpg", photo.getvalue()))
+if not images:
+    st.info("Upload one or more images to classify them.")
+    st.stop()
+
+results, failures = [], []
+for name, data in images:
+    try:
+        results.append((data, model.predict(data, name)))
+    except PredictError as err:
+        failures.append(str(err))
+for message in failures:
+    st.error(message)
+
+
+def _show(data: bytes, result) -> None:
+    from dragdl_core.imaging import to_display
+
+    left, middle, right = st.columns([1, 1, 2])
+    left.image(data, caption=f"uploaded: {Path(result.source).name}", width=160)
+    middle.image(to_display(result.model_input, 160), caption="as the model saw it", width=160)
+    best, probability = next(iter(result.probabilities.items()))
+    right.plotly_chart(charts.probability_pie(result.probabilities, f"{best} ({probability:.1%})"),
+                       key=f"pie:{result.source}")
+
+
+if len(results) == 1:
+    _show(*results[0])
+elif results:
+    table = pd.DataFrame([{"image": r.source, "prediction": r.top, "probability": r.probabilities[r.top],
+                           **{f"p({c})": r.probabilities[c] for c in model.classes}} for _, r in results])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"probability": st.column_config.NumberColumn(format="percent")})
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    st.download_button("Download CSV", buffer.getvalue(), file_name=f"predictions-{task_id}.csv",
+                       mime="text/csv")
+    names = [r.source for _, r in results]
+    shown = st.selectbox("Show one image", names)
+    _show(*results[names.index(shown)])

@@ -1,0 +1,128 @@
+"""The canvas <-> graph conversion and the edits the canvas makes (dragdl_core.canvas): pure, no browser."""
+from conftest import example
+
+from dragdl_core import canvas
+from dragdl_core.validate import analyze
+
+
+def build(*types):
+    """A chain made the way a student makes it: each palette click adds after the node just added."""
+    graph, selected = canvas.empty_graph(), None
+    for type_name in types:
+        graph, selected = canvas.add_node(graph, type_name, after=selected)
+    return graph
+
+
+def boxes_overlap(a, b):
+    return abs(a[0] - b[0]) < canvas.NODE_WIDTH and abs(a[1] - b[1]) < canvas.ROW_HEIGHT * 0.8
+
+
+def test_palette_clicks_build_a_connected_valid_chain_without_overlaps():
+    graph = build("Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead", "Trainer")
+    assert [n["id"] for n in graph["nodes"]] == ["digits1", "resize1", "normalize1", "conv1", "relu1",
+                                                "maxpool1", "head1", "trainer1"]
+    assert analyze(graph).ok, analyze(graph).errors
+    positions = [n["position"] for n in graph["nodes"]]
+    assert not any(boxes_overlap(a, b) for i, a in enumerate(positions) for b in positions[i + 1:])
+    assert max(p[1] for p in positions) <= canvas.ORIGIN[1] + (canvas.ROWS_PER_COLUMN - 1) * canvas.ROW_HEIGHT
+
+
+def test_adding_after_a_node_inside_the_chain_inserts_there():
+    graph = build("Digits", "Normalize")
+    graph, new_id = canvas.add_node(graph, "Resize", after="digits1")
+    assert {(e["source"], e["target"]) for e in graph["edges"]} == {("digits1", new_id), (new_id, "normalize1")}
+
+
+def test_adding_with_nothing_selected_leaves_the_node_unconnected_at_a_free_spot():
+    graph = build("Digits", "Resize")
+    graph, new_id = canvas.add_node(graph, "Trainer")
+    assert all(new_id not in (e["source"], e["target"]) for e in graph["edges"])
+    new = next(n for n in graph["nodes"] if n["id"] == new_id)
+    assert not any(boxes_overlap(new["position"], n["position"]) for n in graph["nodes"] if n is not new)
+
+
+def test_deleting_a_middle_node_joins_its_neighbours_and_an_edge_can_be_deleted_alone():
+    graph = build("Digits", "Resize", "Normalize")
+    graph = canvas.delete_element(graph, "resize1")
+    assert [n["id"] for n in graph["nodes"]] == ["digits1", "normalize1"]
+    assert graph["edges"] == [{"source": "digits1", "target": "normalize1"}]
+    graph = canvas.delete_element(graph, canvas.edge_id("digits1", "normalize1"))
+    assert graph["edges"] == [] and len(graph["nodes"]) == 2
+
+
+def test_browser_report_brings_positions_new_edges_and_clicks_but_not_stale_things():
+    graph = build("Digits", "Resize")
+    graph, trainer = canvas.add_node(graph, "Trainer")  # added in Python: the browser does not know it yet
+    report = {"nodes": [{"id": "digits1", "position": {"x": 300.5, "y": 40}},
+                        {"id": "resize1", "position": {"x": 0, "y": 0}},
+                        {"id": "gone1", "position": {"x": 9, "y": 9}}],       # deleted in Python meanwhile
+              "edges": [{"source": "digits1", "target": "resize1"},
+                        {"source": "resize1", "target": "gone1"},            # to a node that is gone
+                        {"source": "resize1", "target": "resize1"}],         # a loop onto itself
+              "selectedId": None, "timestamp": 5}
+    merged, selected = canvas.merge_canvas(graph, report, selected="resize1")
+    assert [n["id"] for n in merged["nodes"]] == ["digits1", "resize1", trainer]
+    assert merged["nodes"][0]["position"] == [300.5, 40.0]
+    assert merged["edges"] == graph["edges"]
+    assert selected == "resize1"  # a redraw reports no selection; that must not drop the student's
+
+    report["edges"].append({"id": "st-flow-edge_resize1-trainer1", "source": "resize1", "target": trainer})
+    report["selectedId"] = canvas.edge_id("resize1", trainer)
+    merged, selected = canvas.merge_canvas(graph, report, selected="resize1")
+    assert {"source": "resize1", "target": trainer} in merged["edges"]
+    assert selected == canvas.edge_id("resize1", trainer)
+
+
+def test_drawing_marks_errors_and_shows_shapes_and_changed_params():
+    graph = example("digits-cnn.json")
+    graph["nodes"][1]["params"]["size"] = [0, 16]
+    analysis = analyze(graph)
+    nodes = {n["id"]: n for n in canvas.flow_nodes(graph, analysis.shapes, analysis.errors, selected="norm")}
+    assert "Resize.size must be 1..4096" in nodes["resize"]["data"]["content"]
+    assert "size=0×16" in nodes["resize"]["data"]["content"]
+    assert nodes["resize"]["style"]["border"] == canvas.ERROR_STYLE["border"]
+    assert nodes["data"]["style"]["border"] != canvas.ERROR_STYLE["border"]
+    assert nodes["norm"]["style"]["boxShadow"] == canvas.SELECTED_SHADOW
+    assert (nodes["data"]["type"], nodes["train"]["type"], nodes["conv1"]["type"]) == ("input", "output", "default")
+    fixed = example("digits-cnn.json")
+    analysis = analyze(fixed)
+    nodes = {n["id"]: n for n in canvas.flow_nodes(fixed, analysis.shapes, analysis.errors)}
+    assert nodes["conv1"]["data"]["content"].endswith("→ 16×16×16")
+
+
+def test_long_errors_are_shortened_on_the_node_only():
+    graph = build("Digits", "Resize")
+    graph, _ = canvas.add_node(graph, "Trainer")
+    analysis = analyze(graph)
+    label = canvas.flow_nodes(graph, analysis.shapes, analysis.errors)[2]["data"]["content"]
+    message = analysis.node_errors("trainer1")[0]["message"]
+    assert len(message) > canvas.MAX_ERROR_ON_LABEL and message[:30] in label and "…" in label
+
+
+def test_a_graph_survives_the_trip_through_the_canvas():
+    graph = canvas.with_positions(example("digits-cnn.json"))
+    report = {"nodes": canvas.flow_nodes(graph), "edges": canvas.flow_edges(graph), "selectedId": None}
+    merged, _ = canvas.merge_canvas(graph, report, None)
+    assert merged == graph
+    assert canvas.same_drawing(report, canvas.flow_nodes(graph), canvas.flow_edges(graph))
+    changed = canvas.set_param(graph, "conv1", "out_channels", 8)
+    assert not canvas.same_drawing(report, canvas.flow_nodes(changed), canvas.flow_edges(changed))
+
+
+def test_setting_a_parameter_to_its_default_drops_it_from_the_json():
+    graph = build("Digits", "Conv2D")
+    graph = canvas.set_param(graph, "conv1", "out_channels", 32)
+    assert graph["nodes"][1]["params"] == {"out_channels": 32}
+    graph = canvas.set_param(graph, "conv1", "out_channels", 16)
+    assert graph["nodes"][1]["params"] == {}
+
+
+def test_loaded_graphs_without_positions_are_laid_out_in_path_order():
+    graph = example("digits-cnn.json")
+    for n in graph["nodes"]:
+        n.pop("position")
+    graph["nodes"].reverse()
+    laid = {n["id"]: n["position"] for n in canvas.with_positions(graph)["nodes"]}
+    assert laid["data"] == list(canvas.ORIGIN)
+    assert laid["resize"][1] > laid["data"][1]
+    assert len({tuple(p) for p in laid.values()}) == len(laid)

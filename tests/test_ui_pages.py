@@ -1,0 +1,163 @@
+"""Every page through Streamlit's AppTest (the real scripts, no browser): they render, and what a student
+does on them - palette clicks, a canvas edge or click (faked through the component's session value, as the
+browser would report it), parameter edits, templates, a finished task on Tasks, Monitor and Predict."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from ui_fixtures import RUN_ID, digit_png, finished_task, trained_run  # noqa: F401  (fixtures)
+
+from app import task_service
+
+pytestmark = pytest.mark.timeout(300)
+PAGES = ["build", "tasks", "monitor", "predict", "datasets", "models"]
+
+
+def open_app(page: str = "build") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
+    at.run()
+    if page != "build":
+        at.switch_page(f"../pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def report(at, nodes=None, edges=None, selected=None, timestamp=None):
+    """What the canvas component reports after a drag, a connection or a click."""
+    graph = at.session_state["graph"]
+    key = f"canvas:{at.session_state['graph_rev']}"
+    at.session_state[key] = {
+        "nodes": nodes if nodes is not None else
+        [{"id": n["id"], "position": {"x": n["position"][0], "y": n["position"][1]}} for n in graph["nodes"]],
+        "edges": edges if edges is not None else
+        [{"source": e["source"], "target": e["target"]} for e in graph["edges"]],
+        "selectedId": selected, "timestamp": timestamp or at.session_state["canvas_sent_at"] + 1}
+    at.run()
+    assert not at.exception, at.exception
+
+
+def click_palette(at, *types):
+    for type_name in types:
+        at.button(key=f"palette:{type_name}").click().run()
+    assert not at.exception, at.exception
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_home(page):
+    at = open_app(page)
+    assert at.title[0].value == page.capitalize()
+
+
+def test_palette_builds_a_chain_and_a_dragged_edge_completes_it():
+    at = open_app()
+    click_palette(at, "Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead")
+    at.button[[b.label for b in at.button].index("Deselect")].click().run()
+    click_palette(at, "Trainer")
+    assert "the graph has no Trainer" not in texts(at.markdown)
+    assert "'trainer1' is not on the path" in texts(at.markdown)
+
+    edges = [{"source": e["source"], "target": e["target"]} for e in at.session_state["graph"]["edges"]]
+    report(at, edges=edges + [{"id": "st-flow-edge_head1-trainer1", "source": "head1", "target": "trainer1"}],
+           selected="st-flow-edge_head1-trainer1")
+    assert {"source": "head1", "target": "trainer1"} in at.session_state["graph"]["edges"]
+    assert "Valid: 8 nodes" in texts(at.success)
+    assert at.session_state["selected"] == "st-flow-edge_head1-trainer1"
+    assert "Edge" in [s.value for s in at.main.subheader]
+
+
+def test_a_bad_parameter_is_named_on_its_node_and_fixing_it_clears_it():
+    at = open_app()
+    at.selectbox(key="template").select("digits-small-cnn").run()
+    report(at, selected="resize")
+    assert [s.value for s in at.subheader if "Resize" in str(s.value)] == ["Resize · resize"]
+    size = at.text_input(key=f"param:{at.session_state['graph_rev']}:resize:size")
+    assert size.value == "16, 16"
+    size.set_value("0, 16").run()
+    assert "Resize.size must be 1..4096, got 0" in texts(at.error)
+    assert "`resize`: Resize.size must be 1..4096, got 0" in texts(at.markdown)
+    train = next(b for b in at.button if b.label == "Train")
+    assert train.disabled
+    size.set_value("16, 16").run()
+    assert not at.error
+    assert "Valid: 11 nodes" in texts(at.success)
+
+
+def test_deleting_the_selected_node_keeps_the_chain_whole():
+    at = open_app()
+    at.selectbox(key="template").select("digits-small-cnn").run()
+    report(at, selected="relu1")
+    at.button[[b.label for b in at.button].index("Delete")].click().run()
+    ids = [n["id"] for n in at.session_state["graph"]["nodes"]]
+    assert "relu1" not in ids and "Valid: 10 nodes" in texts(at.success)
+
+
+def test_a_template_compiles_in_the_code_tab_and_train_waits_for_the_service():
+    at = open_app()
+    at.selectbox(key="template").select("digits-small-cnn").run()
+    assert not at.code  # tabs are lazy: the script is built only when its tab is open
+    at.session_state["build_view"] = "Code"  # what clicking the tab does
+    at.run()
+    assert any("def build_model(num_classes)" in c.value for c in at.code)
+    train = next(b for b in at.button if b.label == "Train")
+    assert train.disabled != task_service.available()
+
+
+def test_loading_a_file_that_is_not_a_graph_says_so_and_keeps_the_canvas():
+    at = open_app()
+    click_palette(at, "Digits")
+    at.session_state["build_view"] = "Save / load"
+    at.run()
+    at.file_uploader(key="graph_upload").upload("notes.json", b'{"hello": 1}', "application/json")
+    at.run()
+    assert "notes.json: not a DragDL graph" in texts(at.error)
+    assert [n["id"] for n in at.session_state["graph"]["nodes"]] == ["digits1"]
+
+
+def test_preview_and_summary_for_the_selected_node():
+    at = open_app()
+    at.selectbox(key="template").select("digits-small-cnn").run()
+    report(at, selected="norm")
+    assert len(at.get("image")) == 4  # four sample images after Normalize, each in several draws
+    report(at, selected="conv2")
+    summary = at.dataframe[-1].value
+    assert list(summary["parameters"])[:4] == ["160", "0", "0", "4,640"]
+
+
+def test_tasks_lists_the_finished_task_and_opens_a_copy_on_the_canvas(finished_task):
+    at = open_app("tasks")
+    table = at.dataframe[0].value
+    assert list(table["task"]) == [RUN_ID] and list(table["state"]) == ["succeeded"]
+    at.button[[b.label for b in at.button].index("Open on canvas")].click().run()
+    assert at.session_state["graph"]["name"] == "digits-small-cnn-copy"
+    assert at.title[0].value == "Build"
+
+
+def test_monitor_shows_curves_report_and_misclassified_images(finished_task):
+    at = open_app("monitor")
+    labels = {m.label: m.value for m in at.metric}
+    assert float(labels["test accuracy"].rstrip("%")) > 50
+    assert len(at.get("plotly_chart")) == 3  # loss, accuracy and the confusion matrix
+    assert any(h.value.startswith("Test report") for h in at.header)
+    assert any("Misclassified test images" in s.value for s in at.subheader)
+
+
+def test_predict_answers_an_uploaded_digit_with_probabilities(finished_task):
+    at = open_app("predict")
+    at.file_uploader(key="predict_uploads").upload("three.png", digit_png(3), "image/png")
+    at.run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert len(at.get("plotly_chart")) == 1  # the pie chart
+    assert len(at.get("image")) == 2  # the upload and the image as the model saw it
+    at.file_uploader(key="predict_uploads").set_value([
+        ("three.png", digit_png(3), "image/png"), ("seven.png", digit_png(7), "image/png"),
+        ("junk.png", b"not an image", "image/png")])
+    at.run()
+    assert "junk.png: not an image PIL can read" in texts(at.error)
+    table = at.dataframe[0].value
+    assert list(table["image"]) == ["three.png", "seven.png"]
+    assert list(table["prediction"]) == ["3", "7"]
+    assert any(b.label == "Download CSV" for b in at.get("download_button"))

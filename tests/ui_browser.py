@@ -1,0 +1,97 @@
+"""Driving the real app in headless Chromium: start it, find things on the canvas, wait for reruns.
+Shared by tests/test_ui_e2e.py and benchmarks/ui_load.py."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+CANVAS = 'iframe[title="streamlit_flow.streamlit_flow"]'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60, script: Path | None = None):
+    """`streamlit run app/main.py` (or `script`) on a free loopback port with its own DRAGDL_HOME;
+    yields the URL."""
+    port = free_port()
+    env = dict(os.environ, DRAGDL_HOME=str(home), DRAGDL_DATASETS=str(datasets), PYTHONPATH=str(ROOT),
+               PYTHONWARNINGS="ignore:No ccache found")
+    command = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app" / "main.py"),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the app did not start; see {log}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def settle(page, quiet_ms: int = 400, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit has finished its rerun: no running indicator and no element left over from the
+    previous run (Streamlit marks those stale) for `quiet_ms`."""
+    deadline = time.time() + timeout_ms / 1000
+    quiet_since = None
+    while time.time() < deadline:
+        running = (page.locator('[data-testid="stStatusWidget"]').is_visible()
+                   or page.locator('[data-stale="true"]').count() > 0)
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif (time.time() - quiet_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(50)
+
+
+def canvas(page):
+    return page.frame_locator(CANVAS)
+
+
+def node(page, node_id: str):
+    return canvas(page).locator(f'.react-flow__node[data-id="{node_id}"]')
+
+
+def drag_edge(page, source: str, target: str) -> None:
+    """Press on the source node's output handle and release on the target node's input handle."""
+    start = node(page, source).locator(".react-flow__handle.source").bounding_box()
+    end = node(page, target).locator(".react-flow__handle.target").bounding_box()
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(x0 + (x1 - x0) * i / 20, y0 + (y1 - y0) * i / 20)
+        page.wait_for_timeout(15)
+    page.mouse.up()
