@@ -9,6 +9,10 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the pa
 import streamlit as st  # noqa: E402
 
 from app.navigation import all_pages  # noqa: E402
+from app.session import account_sidebar, current_actor  # noqa: E402
+from dragdl_core import class_config  # noqa: E402
 
-st.set_page_config(page_title="DragDL", page_icon=":material/account_tree:", layout="wide")
-st.navigation(all_pages()).run()
+st.set_page_config(page_title=class_config.current().name, page_icon=":material/account_tree:", layout="wide")
+actor = current_actor()  # the sign-in form until someone is signed in (none in single-user mode)
+account_sidebar(actor)
+st.navigation(all_pages(actor)).run()

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from dragdl_core.access import Actor
+
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 PAGES = {  # name: (title, icon)
     "build": ("Build", ":material/account_tree:"),
@@ -13,7 +15,9 @@ PAGES = {  # name: (title, icon)
     "predict": ("Predict", ":material/image_search:"),
     "datasets": ("Datasets", ":material/photo_library:"),
     "models": ("Models", ":material/model_training:"),
+    "instructor": ("Class", ":material/school:"),   # instructors only
 }
+INSTRUCTOR_PAGES = ("instructor",)
 
 
 def page(name: str) -> st.Page:
@@ -21,5 +25,7 @@ def page(name: str) -> st.Page:
     return st.Page(PAGES_DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=name == "build")
 
 
-def all_pages() -> list[st.Page]:
-    return [page(name) for name in PAGES]
+def all_pages(actor: Actor | None = None) -> list[st.Page]:
+    """The pages `actor` may open (all of them for an instructor, or when nobody is given)."""
+    shown = [n for n in PAGES if n not in INSTRUCTOR_PAGES or actor is None or actor.is_instructor]
+    return [page(name) for name in shown]

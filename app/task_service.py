@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.session import current_actor
 from dragdl_core import config, rundir
 
 try:
@@ -62,20 +63,35 @@ def _require():
     return _service
 
 
+def _actor():
+    """Every call acts for the signed-in user, so the service enforces what they may do (not only the UI)."""
+    return current_actor()
+
+
 def submit(graph: dict, user: str) -> str:
-    return _require().submit(graph, user)
+    return _require().submit(graph, user, actor=_actor())
 
 
 def stop(task_id: str) -> None:
-    _require().stop(task_id)
+    _require().stop(task_id, actor=_actor())
 
 
 def retry(task_id: str) -> None:
-    _require().retry(task_id)
+    _require().retry(task_id, actor=_actor())
 
 
 def delete(task_id: str) -> None:
-    _require().delete(task_id)
+    _require().delete(task_id, actor=_actor())
+
+
+def all_tasks(actor) -> list[dict]:
+    """Every user's tasks, newest first (instructors; the service refuses anyone else)."""
+    return _require().list_tasks(None, actor=actor)
+
+
+def queue_status(actor) -> dict:
+    """Queued and running counts and each worker's state and task (instructors)."""
+    return _require().queue_status(actor=actor)
 
 
 def _user_runs(user: str) -> Path:
@@ -95,7 +111,7 @@ def list_tasks(user: str) -> list[dict]:
     tasks = _disk_runs(user)
     if available():
         try:
-            tasks.update({t["id"]: t for t in _service.list_tasks(user)})
+            tasks.update({t["id"]: t for t in _service.list_tasks(user, actor=_actor())})
         except ServiceUnavailable:
             pass  # Redis went away: the pages say so (problem()), the runs on disk still show
     return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
@@ -109,7 +125,7 @@ def finished_tasks(user: str) -> list[dict]:
 def status(task_id: str, user: str) -> dict:
     if available():
         try:
-            return _service.status(task_id)
+            return _service.status(task_id, actor=_actor())
         except (TaskNotFound, ServiceUnavailable):
             pass
     path = _user_runs(user) / task_id
@@ -125,7 +141,7 @@ def run_dir(task_id: str, user: str) -> Path:
 def logs(task_id: str, user: str, tail: int = 200) -> str:
     if available():
         try:
-            return _service.logs(task_id, tail=tail)
+            return _service.logs(task_id, tail=tail, actor=_actor())
         except (TaskNotFound, ServiceUnavailable):
             pass
     return rundir.log_tail(run_dir(task_id, user), tail)

@@ -96,6 +96,11 @@ def _read(folder: Path) -> Assignment | None:
         return None  # half-written or hand-edited badly: not offered to students
 
 
+def graph_path(name: str) -> Path:
+    """The template's graph.json (what the Build page opens)."""
+    return _folder(name) / "graph.json"
+
+
 def list_assignments() -> list[Assignment]:
     """Every assignment, newest first (readable by everyone in the class)."""
     if not root().is_dir():

@@ -1,17 +1,20 @@
-"""Starting points for the canvas: the example graphs shipped in `examples/`, by their graph name."""
+"""Starting points for the canvas: the class's assignments first ("assignment: <title>", published by an
+instructor under <home>/assignments/), then the example graphs shipped in `examples/`, by their graph name."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from . import assignments
 from .config import REPO_ROOT
 
 EXAMPLES_DIR = REPO_ROOT / "examples"
 
 
 def templates() -> dict[str, Path]:
-    """Every readable example graph, as {title: path}; the title is the graph's name (file name if none)."""
-    found = {}
+    """Every assignment and readable example graph, as {title: path}; an example's title is the graph's name
+    (file name if none). An assignment's graph keeps the assignment's name, which the leaderboard counts."""
+    found = {f"assignment: {a.title}": assignments.graph_path(a.name) for a in assignments.list_assignments()}
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

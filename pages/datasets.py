@@ -13,15 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run on its own (streamlit run pages/datasets.py) as well as inside the app
     sys.path.insert(0, str(ROOT))
 
+from app.session import current_actor  # noqa: E402
 from dragdl_core import datasets_store as store  # noqa: E402
 
 SAMPLES_PER_CLASS = 6
 SHOWN_SKIPS = 200
-
-
-def current_user() -> str:
-    """The signed-in user's name. Single-user mode is "local"; the app's sign-in replaces this function."""
-    return "local"
 
 
 def bar(labels, values, title: str, x_title: str) -> go.Figure:
@@ -50,7 +46,7 @@ def show_report(report: dict) -> None:
                          hide_index=True)
 
 
-def import_section(user: str) -> None:
+def import_section(user) -> None:
     st.subheader("Import a zip")
     st.caption("One folder per class (`cat/001.jpg`, `dog/002.png`, optionally inside one top folder), or images "
                "with a `path,label` CSV at the top. PNG, JPEG, BMP, GIF and WebP are read; anything else is skipped "
@@ -99,7 +95,7 @@ def import_outcome() -> None:
     show_report(outcome["report"])
 
 
-def explorer(user: str) -> None:
+def explorer(user) -> None:
     st.subheader("Explore")
     datasets = store.list_datasets(owner=user)
     if not datasets:
@@ -117,7 +113,7 @@ def explorer(user: str) -> None:
         st.session_state.pop("explore", None)
     name = st.selectbox("Dataset", names, key="explore")
     try:
-        info = store.describe(name)
+        info = store.describe(name, owner=user)
     except store.DatasetError as err:  # deleted by someone else since the list was read
         st.error(err.message)
         return
@@ -125,11 +121,12 @@ def explorer(user: str) -> None:
     cols[0].metric("Classes", len(info.classes))
     cols[1].metric("Images", info.images)
     cols[2].metric("Smallest class", min(info.classes.values(), default=0))
-    st.caption(f"owner {info.owner or '-'} · created {(info.created or '-')[:10]} · "
+    shared = " · shared with the class" if info.shared else ""
+    st.caption(f"owner {info.owner or 'the class'}{shared} · created {(info.created or '-')[:10]} · "
                f"from {info.meta.get('source') or 'a folder made by hand'}")
     st.plotly_chart(bar(info.classes.keys(), info.classes.values(), "Images per class", "class"), key="classes")
     split_preview(info)
-    samples(name)
+    samples(name, user)
     distribution(info)
     if info.report:
         with st.expander("Import report"):
@@ -147,9 +144,9 @@ def split_preview(info) -> None:
         st.dataframe(rows, hide_index=True)
 
 
-def samples(name: str) -> None:
+def samples(name: str, user) -> None:
     st.markdown("**Samples**")
-    for label, paths in store.samples(name, SAMPLES_PER_CLASS).items():
+    for label, paths in store.samples(name, SAMPLES_PER_CLASS, owner=user).items():
         st.caption(label)
         if not paths:
             st.write("no images")
@@ -167,9 +164,9 @@ def distribution(info) -> None:
     right.plotly_chart(bar([m for m, _ in modes], [n for _, n in modes], "Colour modes", "PIL mode"), key="modes")
 
 
-def delete_section(info, user: str) -> None:
+def delete_section(info, user) -> None:
     if not store.may_change(info.path, user):
-        st.caption("This dataset is managed from the server (`python -m dragdl_core datasets delete NAME`).")
+        st.caption("Only its owner or an instructor can delete this dataset.")
         return
     if st.session_state.get("confirm_delete") != info.name:
         if st.button(f"Delete {info.name}", key="delete"):
@@ -194,7 +191,7 @@ def delete_section(info, user: str) -> None:
 
 
 st.title("Datasets")
-user = current_user()
+user = current_actor()
 import_section(user)
 import_outcome()
 st.divider()

@@ -105,8 +105,8 @@ def leaderboards() -> None:
 def _template_sources() -> dict[str, dict]:
     """Graphs the instructor can publish: the one on the canvas and the examples shipped with DragDL."""
     sources = {}
-    canvas = canvas_view.current_graph()
-    if canvas and canvas.get("nodes"):
+    canvas = canvas_view.graph()
+    if canvas.get("nodes"):
         sources[f"the graph on the Build page ({canvas.get('name', 'untitled')})"] = canvas
     for path in sorted((REPO_ROOT / "examples").glob("*.json")):
         try:

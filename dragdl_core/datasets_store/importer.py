@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from .. import class_config, config, quotas
+from ..access import Actor
 from ..users import as_actor
 from . import metadata, names
 from .archive import Archive, EntryError, archive_label
@@ -39,10 +40,11 @@ class ImportResult:
     report: dict  # layout, wrapper, imported, skipped [{file, reason}], ignored, renamed_classes, dropped_classes
 
 
-def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: str | None = None,
+def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: Actor | str | None = None,
                    replace: bool = False, progress: Progress | None = None, limits: Limits | None = None,
                    source_name: str | None = None) -> ImportResult:
-    """Import a zip (path or binary file object) as dataset `name`; DatasetError says what is wrong."""
+    """Import a zip (path or binary file object) as dataset `name`; DatasetError says what is wrong.
+    `owner`: the user importing (recorded as the dataset's owner), None for the server's command line."""
     limits = limits or Limits.from_env()
     class_limits = None if may_exceed_limits(owner) else class_config.current().limits
     name = names.dataset_name(name)
@@ -70,7 +72,8 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: st
         try:
             stats, report = _unpack(archive, plan, staging, limits, progress)
             _check_classes(stats, report, limits)
-            metadata.write(staging, metadata.new(name, owner, label, stats=stats.to_dict(), report=report))
+            recorded = owner.user if isinstance(owner, Actor) else owner
+            metadata.write(staging, metadata.new(name, recorded, label, stats=stats.to_dict(), report=report))
             _publish(staging, final, replace)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
