@@ -6,8 +6,8 @@ import streamlit as st
 
 from app import canvas_view, palette, property_panel, task_service
 from app.navigation import page
-from app.session import current_user
-from dragdl_core import canvas
+from app.session import current_actor, current_user
+from dragdl_core import canvas, class_config, quotas
 from dragdl_core.codegen import compile_graph
 from dragdl_core.graph import GraphError, load_graph
 from dragdl_core.partial import analyze_so_far
@@ -70,6 +70,8 @@ with st.sidebar:
 
 graph = canvas_view.graph()
 analysis = analyze(graph)
+if analysis.ok and not current_actor().is_instructor:  # the class's limits, marked on the node like any error
+    analysis.errors.extend(quotas.graph_errors(analysis, class_config.current().limits))
 shown = analyze_so_far(graph, analysis)
 
 st.title("Build")

@@ -154,3 +154,18 @@ def test_the_leaderboard_shows_each_students_best_accuracy_on_an_assignment(redi
     assert sorted(board["student"]) == ["ada", "bob"] and list(board["rank"]) == [1, 2]
     assert dict(zip(board["student"], board["test accuracy"])) == accuracy
     assert list(board["finished tasks"]) == [1, 1]
+
+
+def test_the_build_page_marks_a_trainer_over_the_class_limit(isolated_home, monkeypatch):
+    from classroom import write_class
+
+    write_class(isolated_home, monkeypatch, max_epochs=3)
+    at = app_as("ada")
+    at.selectbox(key="template").select("digits-small-cnn").run()      # 5 epochs
+    assert not at.exception, at.exception
+    assert "Trainer 'train': 5 epochs is more than this class allows (3)" in texts(at.markdown)
+    train = next(b for b in at.button if b.label == "Train")
+    assert train.disabled
+    instructor = app_as("grace")
+    instructor.selectbox(key="template").select("digits-small-cnn").run()
+    assert "more than this class allows" not in texts(instructor.markdown)
