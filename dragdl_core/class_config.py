@@ -110,8 +110,7 @@ class ClassConfig(_Strict):
         """Variables for the processes `up` starts, so code that reads the environment agrees with the file."""
         env = {"DRAGDL_HOME": str(self.home), "DRAGDL_DATASETS": str(self.datasets_dir),
                "DRAGDL_TASK_MEMORY_MB": str(self.limits.task_memory_mb),
-               "DRAGDL_TASK_TIME_LIMIT": str(self.limits.task_time_seconds),
-               "DRAGDL_IMPORT_MAX_UNPACKED_MB": str(self.limits.max_dataset_mb)}
+               "DRAGDL_TASK_TIME_LIMIT": str(self.limits.task_time_seconds)}
         if self.users_file:
             env["DRAGDL_USERS"] = str(self.users_file)
         if self.source:
@@ -241,12 +240,14 @@ def current() -> ClassConfig:
     try:
         cfg = load(path) if path else build({})
     except ConfigError as err:
-        if path in _last_good:
-            log.warning("%s; keeping the settings read before", err)
-            return _last_good[path]
-        raise
+        if path not in _last_good:
+            raise
+        log.warning("%s; keeping the settings read before", err)
+        cfg = _last_good[path]  # and remembered for this version of the file: one warning, not one per call
+    else:
+        _last_good[path] = cfg
     _cache.clear()
-    _cache[key] = _last_good[path] = cfg
+    _cache[key] = cfg
     return cfg
 
 

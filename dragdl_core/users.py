@@ -35,6 +35,7 @@ BCRYPT_ROUNDS = 12                         # ~0.2 s per sign-in; tests lower it
 
 
 _parsed: dict[tuple, dict] = {}
+_PROCESS_COOKIE_KEY = secrets.token_urlsafe(32)
 
 
 class UsersError(ValueError):
@@ -138,9 +139,8 @@ class UsersFile:
             mark = getattr(err, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark else ""
             raise UsersError(f"users file {self.path} is not valid YAML{where}") from None
-        usernames = data.get("credentials", {}).get("usernames") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or not isinstance(data.get("credentials", {}), dict) \
-                or not isinstance(usernames or {}, dict):
+        credentials = data.get("credentials") or {} if isinstance(data, dict) else None
+        if not isinstance(credentials, dict) or not isinstance(credentials.get("usernames") or {}, dict):
             raise UsersError(f"users file {self.path} must hold credentials: usernames: NAME: ... "
                              "(streamlit-authenticator's format)")
         return data
@@ -170,16 +170,18 @@ class UsersFile:
         account = self.get(username)
         if account is None:
             return None
-        stored = self._entries()[account.username]["password"].encode()
+        stored = next(e for u, e in self._entries().items() if str(u).lower() == account.username)["password"]
         try:
-            return account if bcrypt.checkpw(password.encode(), stored) else None
+            return account if bcrypt.checkpw(password.encode(), stored.encode()) else None
         except ValueError:
             return None
 
     def cookie(self) -> dict:
-        """Sign-in cookie settings; written with a random key when the file is first created."""
+        """Sign-in cookie settings; written with a random key when the file is first created. A file written
+        by hand without a key gets one for this process (never an empty key: it would let anyone forge
+        the re-sign-in cookie); people then sign in again after a restart."""
         cookie = self.document().get("cookie") or {}
-        return {"name": cookie.get("name", "dragdl"), "key": cookie.get("key", ""),
+        return {"name": cookie.get("name", "dragdl"), "key": cookie.get("key") or _PROCESS_COOKIE_KEY,
                 "expiry_days": cookie.get("expiry_days", 1)}
 
     def credentials(self) -> dict:

@@ -154,3 +154,15 @@ def test_the_example_class_file_is_valid(monkeypatch):
     cfg = load(EXAMPLES / "class.toml")
     assert cfg.address == "0.0.0.0" and cfg.limits.max_tasks_per_user == 3
     assert cfg.users_path == (EXAMPLES / "../var/cs101/users.yaml").resolve() and cfg.users_file_required
+
+
+def test_a_broken_file_is_reported_once_per_edit(class_dir, monkeypatch, caplog):
+    path = write(class_dir, CLASS_FILE)
+    monkeypatch.setenv("DRAGDL_CONFIG", str(path))
+    current()
+    path.write_text("workers = 0\n")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 3 * 10**9))
+    for _ in range(5):
+        assert current().workers == 2
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert "workers" in caplog.records[0].message

@@ -18,7 +18,7 @@ from task_service import tiny_graph, wait_for
 def restored_environment(monkeypatch):
     """`up` runs in this process here and writes the class's settings into os.environ: undo that after."""
     for name in ("DRAGDL_CONFIG", "DRAGDL_HOME", "DRAGDL_DATASETS", "REDIS_URL", "DRAGDL_USERS",
-                 "DRAGDL_TASK_MEMORY_MB", "DRAGDL_TASK_TIME_LIMIT", "DRAGDL_IMPORT_MAX_UNPACKED_MB"):
+                 "DRAGDL_TASK_MEMORY_MB", "DRAGDL_TASK_TIME_LIMIT"):
         monkeypatch.setenv(name, os.environ.get(name, ""))
 
 

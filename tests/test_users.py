@@ -113,6 +113,18 @@ def test_a_broken_users_file_is_one_clear_error_and_is_not_overwritten(capsys, m
     path.write_text("credentials:\n  usernames:\n    ada: {name: Ada}\n")
     code, _, err = run(capsys, monkeypatch, "users", "list")
     assert code == 2 and "user 'ada' needs a password hash" in err
+    path.write_text("credentials: [ada, bob]\n")
+    code, _, err = run(capsys, monkeypatch, "users", "list")
+    assert code == 2 and "must hold credentials: usernames: NAME" in err
+
+
+def test_a_hand_written_file_without_a_cookie_key_never_gets_an_empty_one(isolated_home):
+    from dragdl_core.users import hash_password
+
+    (isolated_home / "users.yaml").write_text(
+        f"credentials:\n  usernames:\n    Ada:\n      password: '{hash_password('password-1')}'\n")
+    assert len(UsersFile().cookie()["key"]) >= 32
+    assert UsersFile().verify("ada", "password-1").username == "ada"     # a capitalised key still signs in
 
 
 def test_a_laptop_without_accounts_is_single_user_with_instructor_rights(monkeypatch):
