@@ -42,7 +42,7 @@ def _account(username: str):
 
 
 def _authenticator():
-    import streamlit_authenticator as stauth
+    import streamlit_authenticator as stauth  # only a class signs people in: a laptop never loads it
 
     accounts = users.UsersFile()
     cookie = accounts.cookie()

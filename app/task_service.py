@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.session import current_actor
+from app.session import current_actor  # every call acts for the signed-in user: the service checks them
 from dragdl_core import config, rundir
 
 try:
@@ -63,29 +63,24 @@ def _require():
     return _service
 
 
-def _actor():
-    """Every call acts for the signed-in user, so the service enforces what they may do (not only the UI)."""
-    return current_actor()
-
-
 def submit(graph: dict, user: str) -> str:
-    return _require().submit(graph, user, actor=_actor())
+    return _require().submit(graph, user, actor=current_actor())
 
 
 def stop(task_id: str) -> None:
-    _require().stop(task_id, actor=_actor())
+    _require().stop(task_id, actor=current_actor())
 
 
 def retry(task_id: str) -> None:
-    _require().retry(task_id, actor=_actor())
+    _require().retry(task_id, actor=current_actor())
 
 
 def delete(task_id: str) -> None:
-    _require().delete(task_id, actor=_actor())
+    _require().delete(task_id, actor=current_actor())
 
 
 def all_tasks(actor) -> list[dict]:
-    """Every user's tasks, newest first (instructors; the service refuses anyone else)."""
+    """Every user's tasks, newest first, for an instructor (the service gives a student only their own)."""
     return _require().list_tasks(None, actor=actor)
 
 
@@ -111,7 +106,7 @@ def list_tasks(user: str) -> list[dict]:
     tasks = _disk_runs(user)
     if available():
         try:
-            tasks.update({t["id"]: t for t in _service.list_tasks(user, actor=_actor())})
+            tasks.update({t["id"]: t for t in _service.list_tasks(user, actor=current_actor())})
         except ServiceUnavailable:
             pass  # Redis went away: the pages say so (problem()), the runs on disk still show
     return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
@@ -125,7 +120,7 @@ def finished_tasks(user: str) -> list[dict]:
 def status(task_id: str, user: str) -> dict:
     if available():
         try:
-            return _service.status(task_id, actor=_actor())
+            return _service.status(task_id, actor=current_actor())
         except (TaskNotFound, ServiceUnavailable):
             pass
     path = _user_runs(user) / task_id
@@ -141,7 +136,7 @@ def run_dir(task_id: str, user: str) -> Path:
 def logs(task_id: str, user: str, tail: int = 200) -> str:
     if available():
         try:
-            return _service.logs(task_id, tail=tail, actor=_actor())
+            return _service.logs(task_id, tail=tail, actor=current_actor())
         except (TaskNotFound, ServiceUnavailable):
             pass
     return rundir.log_tail(run_dir(task_id, user), tail)

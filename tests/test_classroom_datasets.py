@@ -2,7 +2,7 @@
 dataset is readable by everyone, and the class's size limits bind students - all enforced by the store."""
 import pytest
 
-from classroom import ADA, BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
+from classroom import BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
 from dataset_archives import class_files, image_bytes, write_zip
 from dragdl_core import config, datasets_store as store
 from dragdl_core.datasets_store import DatasetAccessDenied

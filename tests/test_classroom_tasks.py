@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from classroom import ADA, BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
+from classroom import BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
 from dataset_archives import class_files, write_zip
 from dragdl_core import datasets_store, tasks
 from dragdl_core.tasks import jobs
