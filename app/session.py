@@ -9,14 +9,21 @@ from __future__ import annotations
 import streamlit as st
 
 from dragdl_core import class_config, users
-from dragdl_core.access import INSTRUCTOR, Actor
+from dragdl_core.access import INSTRUCTOR, Actor, act_as
 
 LOCAL_USER = users.LOCAL_USER
 _STATE_KEYS = ("authentication_status", "username", "name", "email", "roles")
 
 
 def current_actor() -> Actor:
-    """The signed-in user and their role; shows the sign-in form and stops the page when nobody is."""
+    """The signed-in user and their role; shows the sign-in form and stops the page when nobody is.
+    The core code this page run calls then acts for that user too (access.act_as)."""
+    actor = _signed_in_actor()
+    act_as(actor)
+    return actor
+
+
+def _signed_in_actor() -> Actor:
     if users.single_user_mode():
         return Actor(LOCAL_USER, INSTRUCTOR)
     username = st.session_state.get("username") if st.session_state.get("authentication_status") else None

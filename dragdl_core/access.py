@@ -9,6 +9,7 @@ A refusal raises AccessDenied naming the action and the object but nothing about
 name, not the task's name, not whether it is running. Pure: no Streamlit, Redis or RQ."""
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 STUDENT, INSTRUCTOR = "student", "instructor"
@@ -44,6 +45,19 @@ class Actor:
     @property
     def is_instructor(self) -> bool:
         return self.role == INSTRUCTOR
+
+
+_ACTING: ContextVar[Actor | None] = ContextVar("dragdl_acting", default=None)
+
+
+def act_as(actor: Actor | None) -> None:
+    """Who the code running in this context acts for. The web app sets it once per page run, so that code
+    with no actor argument (validation, which reads datasets by name) still sees only what that user may."""
+    _ACTING.set(actor)
+
+
+def acting() -> Actor | None:
+    return _ACTING.get()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 dataset is readable by everyone, and the class's size limits bind students - all enforced by the store."""
 import pytest
 
-from classroom import BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
+from classroom import ADA, BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
 from dataset_archives import class_files, image_bytes, write_zip
 from dragdl_core import config, datasets_store as store
 from dragdl_core.datasets_store import DatasetAccessDenied
@@ -83,3 +83,23 @@ def test_sharing_from_the_servers_command_line(adas_pets, capsys):
     assert [d.name for d in store.list_datasets(owner="bob")] == ["pets"]
     assert main(["datasets", "share", "pets", "--unshare"]) == 0
     assert store.list_datasets(owner="bob") == []
+
+
+def test_validation_in_a_students_session_does_not_reveal_another_students_dataset(adas_pets):
+    from dragdl_core import access
+    from dragdl_core.validate import analyze
+
+    graph = {"format": "dragdl.graph", "version": 1, "nodes": [
+        {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 16}},
+        {"id": "head", "type": "ClassifierHead"}, {"id": "train", "type": "Trainer"}],
+        "edges": [{"source": "data", "target": "head"}, {"source": "head", "target": "train"}]}
+    try:
+        access.act_as(BOB)
+        errors = analyze(graph).errors
+        assert [(e["node"], e["field"]) for e in errors] == [("data", "name")]
+        assert "no dataset named 'pets'" in errors[0]["message"]          # as if it did not exist
+        access.act_as(ADA)
+        assert analyze(graph).ok
+    finally:
+        access.act_as(None)
+    assert analyze(graph).ok  # a trusted caller (a worker, the server's CLI) sees every dataset

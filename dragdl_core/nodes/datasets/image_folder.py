@@ -25,12 +25,21 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
+def _visible_to_acting_user(root) -> bool:
+    """Another student's private dataset reads as absent: validation must not reveal that it exists."""
+    from ... import access
+    from ...datasets_store.ownership import may_see  # here: the store itself imports this module
+
+    actor = access.acting()
+    return actor is None or may_see(root, actor)
+
+
 def class_folders(name: str):
     """The class folders of the user dataset `name` (sorted), or ShapeError saying what is missing."""
     if not is_dataset_name(name):
         raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")
     root = config.datasets_dir() / name
-    if not root.is_dir():
+    if not root.is_dir() or not _visible_to_acting_user(root):
         raise ShapeError(f"no dataset named '{name}' in {config.datasets_dir()}; import one on the "
                          "Datasets page or with `python -m dragdl_core datasets import`", "name")
     folders = class_dirs(root)
