@@ -92,20 +92,3 @@ def load_graph(source) -> Graph:
     except json.JSONDecodeError as err:
         raise GraphError(f"not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
     return parse_graph(data)
-
-
-def save_graph(graph: Graph, path: str | Path) -> None:
-    Path(path).write_text(graph.to_json(), encoding="utf-8")
-
-
-def chain(graph: Graph) -> list[Node]:
-    """The nodes in path order, from the node with no input; assumes a validated version-1 graph."""
-    nodes = {n.id: n for n in graph.nodes}
-    succ = {e.source: e.target for e in graph.edges}
-    has_input = {e.target for e in graph.edges}
-    start = next(n for n in graph.nodes if n.id not in has_input)
-    order, current = [], start.id
-    while current is not None:
-        order.append(nodes[current])
-        current = succ.get(current)
-    return order

@@ -126,10 +126,6 @@ def get(name: str) -> NodeType | None:
     return node_types().get(name)
 
 
-def by_category(category: str) -> list[NodeType]:
-    return [t for t in node_types().values() if t.category == category]
-
-
 def kwargs_code(params: dict[str, Any], names=None) -> str:
     """`a=1, b='x'` for the given params, in declaration order; tuples for lists (Paddle's style)."""
     names = names if names is not None else params.keys()

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import config
 from ..nodes.datasets.base import split_sizes
 from ..nodes.datasets.image_folder import class_folders, image_files
 from ..registry import ShapeError

@@ -290,8 +290,6 @@ class Run:
         return report
 
     def _save_misclassified(self, data, labels, predicted, limit: int = 32) -> None:
-        from PIL import Image
-
         folder = self.dir / "misclassified"
         folder.mkdir(exist_ok=True)
         for index in np.flatnonzero(labels != predicted)[:limit]:
