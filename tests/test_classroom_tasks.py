@@ -76,6 +76,38 @@ def test_the_per_user_limit_on_queued_and_running_tasks(redis_server, isolated_h
     assert len(tasks.list_tasks("ada")) == 3
 
 
+def test_simultaneous_submits_cannot_both_take_the_last_slot(redis_server, isolated_home, monkeypatch):
+    write_class(isolated_home, monkeypatch, max_tasks_per_user=2)
+    start, accepted, refused = threading.Barrier(6), [], []
+
+    def submit():
+        start.wait()
+        try:
+            accepted.append(tasks.submit(tiny_graph(), "ada", actor="ada"))
+        except tasks.LimitExceeded as err:
+            refused.append(str(err))
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(accepted) == 2 and len(refused) == 4
+    assert sorted(t["id"] for t in tasks.list_tasks("ada")) == sorted(accepted)
+    assert len(list((isolated_home / "runs" / "ada").iterdir())) == 2    # refused submits wrote nothing
+
+
+def test_retry_is_held_to_the_per_user_limit_too(redis_server, isolated_home, monkeypatch):
+    write_class(isolated_home, monkeypatch, max_tasks_per_user=1)
+    first = tasks.submit(tiny_graph(), "ada", actor="ada")
+    tasks.stop(first, actor="ada")
+    tasks.submit(tiny_graph(), "ada", actor="ada")
+    with pytest.raises(tasks.LimitExceeded, match="you already have 1 task queued or running"):
+        tasks.retry(first, actor="ada")
+    assert tasks.status(first)["state"] == "stopped"
+    tasks.retry(first, actor="grace")                                 # an instructor may
+
+
 def test_training_on_another_students_private_dataset_is_refused(redis_server, classroom, tmp_path):
     datasets_store.import_archive(write_zip(tmp_path / "p.zip", class_files(("cat", "dog"), 6)), "pets", owner="ada")
     graph = tiny_graph()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import class_config, datasets_store, quotas
@@ -16,7 +17,7 @@ from ..validate import analyze
 from . import access, caps, fair_queue, jobs, lifecycle, rundir
 from .connection import reachable
 from .errors import Forbidden, InvalidGraph, LimitExceeded, TaskConflict, TaskNotFound
-from .store import FINAL_STATES, TaskStore, now
+from .store import FINAL_STATES, TaskStore, now, user_lock
 
 PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "state", "created", "started", "finished", "progress",
                  "error", "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts", "epoch",
@@ -61,12 +62,21 @@ def _check_class_limits(analysis) -> None:
         raise InvalidGraph(errors)
 
 
-def _check_active_tasks(store: TaskStore, user: str) -> None:
-    active = sum(r["state"] in ACTIVE_STATES for r in store.many(store.ids(user)))
-    try:
-        quotas.check_active_tasks(active, class_config.current().limits)
-    except quotas.QuotaExceeded as err:
-        raise LimitExceeded(str(err)) from None
+@contextmanager
+def _active_task_slot(store: TaskStore, user: str, actor):
+    """Hold the user's lock from counting their queued and running tasks until the new one is recorded,
+    so two submits (or retries) in the same instant cannot both take the last slot. Unlimited actors
+    (instructors, trusted callers) skip both."""
+    if not access.is_limited(actor):
+        yield
+        return
+    with store.redis.lock(user_lock(user), timeout=60, blocking_timeout=30):
+        active = sum(r["state"] in ACTIVE_STATES for r in store.many(store.ids(user)))
+        try:
+            quotas.check_active_tasks(active, class_config.current().limits)
+        except quotas.QuotaExceeded as err:
+            raise LimitExceeded(str(err)) from None
+        yield
 
 
 def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
@@ -88,19 +98,18 @@ def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
     with reachable():
         store = _store()
         store.redis.ping()  # before anything is written
-        if access.is_limited(actor):
-            _check_active_tasks(store, user)
-        rundir.create(run_dir, analysis.graph.to_json(), script)
-        try:
-            store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
-                          "graph_name": analysis.graph.name, "state": "queued", "created": now(),
-                          "run_dir": str(run_dir), "attempts": 1, "job_id": jobs.job_id(task_id, 1),
-                          "progress": 0.0})
-            jobs.enqueue(task_id, 1)
-        except BaseException:
-            store.delete(task_id, user)
-            rundir.remove(run_dir)
-            raise
+        with _active_task_slot(store, user, actor):
+            rundir.create(run_dir, analysis.graph.to_json(), script)
+            try:
+                store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
+                              "graph_name": analysis.graph.name, "state": "queued", "created": now(),
+                              "run_dir": str(run_dir), "attempts": 1, "job_id": jobs.job_id(task_id, 1),
+                              "progress": 0.0})
+                jobs.enqueue(task_id, 1)
+            except BaseException:
+                store.delete(task_id, user)
+                rundir.remove(run_dir)
+                raise
         fair_queue.reorder()  # users interleave: one user's many tasks do not hold up the others'
     return task_id
 
@@ -197,13 +206,14 @@ def retry(task_id: str, *, actor=None) -> dict:
     """Queue a failed or stopped task again; its train.py resumes from the last finished epoch, keeping
     the metrics so far."""
     with reachable():
-        store = _store()
+        store, actor = _store(), access.resolve(actor)
         record = _record(store, task_id, actor, "retry")
         if record["state"] not in ("failed", "stopped"):
             raise TaskConflict(f"only a failed or stopped task can be retried; task {task_id} is {record['state']}")
         note = f"retry (attempt {record['attempts'] + 1}): queued again, resuming from the last finished epoch"
-        if not lifecycle.requeue(store, record, note, from_states=("failed", "stopped")):
-            raise TaskConflict(f"task {task_id} changed state meanwhile; try again")
+        with _active_task_slot(store, record["user"], actor):  # a retried task is active again
+            if not lifecycle.requeue(store, record, note, from_states=("failed", "stopped")):
+                raise TaskConflict(f"task {task_id} changed state meanwhile; try again")
         return status(task_id)
 
 

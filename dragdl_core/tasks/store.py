@@ -68,6 +68,11 @@ def user_index(user: str) -> str:
     return f"{PREFIX}user:{user}:tasks"
 
 
+def user_lock(user: str) -> str:
+    """Held while a user's active tasks are counted and a new one is recorded (the per-user cap)."""
+    return f"{PREFIX}user:{user}:lock"
+
+
 def _decode(raw: dict) -> dict:
     record = dict(raw)
     for name in _FLOATS:
