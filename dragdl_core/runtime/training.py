@@ -20,6 +20,7 @@ import paddle  # noqa: E402  (after the warning filter: Paddle warns about ccach
 from .datasets import Split, to_pil  # noqa: E402
 
 CACHE_LIMIT_BYTES = 1 << 30
+STATUS_EVERY_S = 0.5  # status.json (progress) at most this often: the task list polls it, the loop pays for it
 
 
 def resolve_device(device: str) -> str:
@@ -203,7 +204,7 @@ class Run:
         seed_everything(self.seed * 1000 + epoch)
         for loader in loaders:
             loader.set_epoch(epoch)
-        self._epoch_started = self._step_started = time.perf_counter()
+        self._epoch_started = self._step_started = self._status_written = time.perf_counter()
         self._sums = {"loss": 0.0, "correct": 0, "seen": 0}
         self._steps_in_epoch = 0
 
@@ -223,7 +224,8 @@ class Run:
             self.metric("step", epoch=self.epoch, step=self.step, loss=round(loss_value, 5),
                         accuracy=round(correct / n, 4), lr=lr, step_time=round(step_time, 5),
                         images_per_sec=round(n / step_time, 1) if step_time else None)
-            # progress within the epoch too, for the task list's progress bar and time estimate
+        if now - self._status_written >= STATUS_EVERY_S:  # progress within the epoch, for the task list
+            self._status_written = now
             self.status("running", progress=round((self.epoch + self._steps_in_epoch / steps_per_epoch)
                                                   / self.epochs, 4))
         if self.progress:
