@@ -10,6 +10,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+
 from .. import class_config, datasets_store, quotas
 from ..codegen import compile_graph
 from ..graph import Graph
@@ -70,13 +72,21 @@ def _active_task_slot(store: TaskStore, user: str, actor):
     if not access.is_limited(actor):
         yield
         return
-    with store.redis.lock(user_lock(user), timeout=60, blocking_timeout=30):
+    lock = store.redis.lock(user_lock(user), timeout=60, blocking_timeout=30)
+    if not lock.acquire():
+        raise TaskConflict(f"{user}'s earlier submit is still being recorded; try again in a moment")
+    try:
         active = sum(r["state"] in ACTIVE_STATES for r in store.many(store.ids(user)))
         try:
             quotas.check_active_tasks(active, class_config.current().limits)
         except quotas.QuotaExceeded as err:
             raise LimitExceeded(str(err)) from None
         yield
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockNotOwnedError:  # held past its 60 s timeout: already released
+            pass
 
 
 def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
