@@ -3,8 +3,8 @@ OpenMP runtime that deadlocked in a forked child would hang every task. Children
 exactly what the worker imports must all train a few steps with two OpenMP threads and exit.
 
 (The parent must not *run* operators before forking: with scikit-learn loaded next to Paddle, a parent that
-ran one conv and one matmul hangs every forked child - measured, see notes/issue-4.md. The worker only
-imports.)"""
+ran one conv and one matmul hangs every forked child - measured, see docs/tasks.md "Fork safety". The
+worker only imports.)"""
 from __future__ import annotations
 
 import json

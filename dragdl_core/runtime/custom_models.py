@@ -7,7 +7,7 @@ freezing. Optional module constants: IN_CHANNELS (3), MEAN and STD (ImageNet's f
 (measured: the network's total stride - below it the last blocks see single pixels - or more if a layer
 needs it, like the built-in archs).
 
-Importing the file runs it: only instructors register models (see notes/README)."""
+Importing the file runs it: only instructors register models (see the README, "For a class")."""
 from __future__ import annotations
 
 import inspect

@@ -9,6 +9,7 @@ again, to resume), or an unexpected death."""
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -32,7 +33,7 @@ log = logging.getLogger("dragdl.worker")
 # What a generated train.py imports: loaded once here, inherited by every forked horse. Importing only:
 # no operator may ever run in this process. A parent whose OpenMP pool exists (it ran a conv and a matmul,
 # with scikit-learn loaded) hangs every forked child; a parent that only imported forks safely
-# (tests/test_tasks_fork_safety.py, notes/issue-4.md).
+# (tests/test_tasks_fork_safety.py, docs/tasks.md "Fork safety").
 PRELOAD = ("dragdl_core.runtime.training", "dragdl_core.runtime.datasets", "dragdl_core.runtime.transforms",
            "paddle.nn", "paddle.vision.transforms", "paddle.vision.models", "sklearn.datasets", "PIL.Image")
 
@@ -44,6 +45,10 @@ def preload() -> float:
             importlib.import_module(module)
         except ImportError as err:  # an optional extra missing must not stop the worker
             log.warning("could not preload %s: %s", module, err)
+    # The preloaded objects go to the collector's permanent generation: a forked horse's collections then
+    # neither walk them (150 ms each) nor write to their pages, which kept ~72 MB of copy-on-write pages
+    # shared with this parent instead of copied into every horse (docs/tasks.md "Fork safety").
+    gc.freeze()
     return time.perf_counter() - started
 
 
