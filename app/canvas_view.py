@@ -14,6 +14,7 @@ from dragdl_core import canvas
 
 GRAPH, SELECTED, SENT_AT, SEEN_AT, REVISION = "graph", "selected", "canvas_sent_at", "canvas_seen_at", "graph_rev"
 FIT = "canvas_fit"
+ASSIGNMENT = "graph_assignment"  # the assignment the graph on the canvas was opened from, if any
 
 
 def _init() -> None:
@@ -29,6 +30,11 @@ def _init() -> None:
 def graph() -> dict:
     _init()
     return st.session_state[GRAPH]
+
+
+def assignment() -> str | None:
+    _init()
+    return st.session_state.get(ASSIGNMENT)
 
 
 def selected() -> str | None:
@@ -70,8 +76,10 @@ def select(element_id: str | None) -> None:
     _bump()
 
 
-def replace(new_graph: dict, select: str | None = None) -> None:
-    """A different graph altogether (template, upload, a task opened for editing)."""
+def replace(new_graph: dict, select: str | None = None, assignment: str | None = None) -> None:
+    """A different graph altogether (template, upload, a task opened for editing); `assignment` when it
+    comes from one, so that what is submitted from it counts for it whatever its name."""
+    st.session_state[ASSIGNMENT] = assignment
     update(canvas.with_positions(new_graph), select)
     st.session_state[REVISION] += 1
     st.session_state[FIT] = bool(new_graph["nodes"])

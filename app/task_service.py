@@ -63,8 +63,8 @@ def _require():
     return _service
 
 
-def submit(graph: dict, user: str) -> str:
-    return _require().submit(graph, user, actor=current_actor())
+def submit(graph: dict, user: str, assignment: str | None = None) -> str:
+    return _require().submit(graph, user, actor=current_actor(), assignment=assignment)
 
 
 def stop(task_id: str) -> None:

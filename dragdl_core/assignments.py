@@ -4,7 +4,7 @@
     <home>/assignments/<name>/meta.json     title, description, who published it and when
 
 A student opens an assignment on the Build page, completes it and submits it; a task counts for the
-assignment when its graph still carries the assignment's name (see leaderboard.py). A template need not be
+assignment when it was submitted for it (see leaderboard.py). A template need not be
 a valid graph yet - leaving the model for students to build is the point of many assignments.
 Pure: no Streamlit, Redis or RQ."""
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from . import access, class_config
 from .access import Actor
 from .graph import Graph, GraphError, load_graph
+from .leaderboard import claimed_assignment
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
@@ -123,3 +124,9 @@ def withdraw(name: str, *, actor: Actor | None) -> None:
     if not folder.is_dir():
         raise AssignmentError(f"no assignment named '{name}'")
     shutil.rmtree(folder)
+
+
+def counted_for(task: dict) -> str | None:
+    """The published assignment a task counts for (see leaderboard.py), which a copy opened from it keeps."""
+    name = claimed_assignment(task)
+    return name if name in {a.name for a in list_assignments()} else None

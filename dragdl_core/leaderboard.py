@@ -1,7 +1,8 @@
 """The leaderboard: each student's best test accuracy on each assignment, from their finished tasks.
 
-A task counts for an assignment when its graph carries the assignment's name (the template's name, kept
-when a student opens the assignment and submits it). Pure: the caller brings the tasks."""
+A task counts for an assignment when it was submitted for it (the Build page tags a graph opened from an
+assignment, and a copy opened from such a task, whatever the student renames it to), or, untagged (e.g.
+submitted from the CLI), when its graph carries the assignment's name. Pure: the caller brings the tasks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,16 +20,21 @@ class Entry:
     rank: int = 0
 
 
+def claimed_assignment(task: dict) -> str | None:
+    """The assignment a task would count for: its tag, else its graph's name."""
+    return task.get("assignment") or task.get("graph_name") or task.get("name")
+
+
 def leaderboard(tasks: Iterable[dict], assignments: Iterable[str]) -> dict[str, list[Entry]]:
     """assignment -> entries, best first (a tie goes to whoever reached the accuracy first).
 
-    `tasks` are task views (tasks.list_tasks) with at least id, user, state, accuracy, finished and
-    graph_name (the name of the graph submitted; tasks from before it was recorded fall back to their name)."""
+    `tasks` are task views (tasks.list_tasks) with at least id, user, state, accuracy, finished, and
+    assignment or graph_name (tasks from before graph_name was recorded fall back to their name)."""
     wanted = set(assignments)
     best: dict[tuple[str, str], Entry] = {}
     counts: dict[tuple[str, str], int] = {}
     for task in tasks:
-        name = task.get("graph_name") or task.get("name")
+        name = claimed_assignment(task)
         if name not in wanted or task.get("state") != "succeeded" or task.get("accuracy") is None:
             continue
         key = (name, task["user"])

@@ -13,7 +13,7 @@ EXAMPLES_DIR = REPO_ROOT / "examples"
 
 def templates() -> dict[str, Path]:
     """Every assignment and readable example graph, as {title: path}; an example's title is the graph's name
-    (file name if none). An assignment's graph keeps the assignment's name, which the leaderboard counts."""
+    (file name if none). A graph opened from an assignment is tagged with it for the leaderboard (pages/build.py)."""
     found = {f"assignment: {a.title}": assignments.graph_path(a.name) for a in assignments.list_assignments()}
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         try:
@@ -23,6 +23,12 @@ def templates() -> dict[str, Path]:
         if isinstance(data, dict) and data.get("format") == "dragdl.graph":
             found[data.get("name") or path.stem] = path
     return found
+
+
+def assignment_of(title: str) -> str | None:
+    """The assignment a template title stands for (its name), or None for an example."""
+    path = templates().get(title)
+    return path.parent.name if path is not None and title.startswith("assignment: ") else None
 
 
 def load_template(title: str) -> dict:

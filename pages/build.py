@@ -11,7 +11,7 @@ from dragdl_core import canvas, class_config, quotas
 from dragdl_core.codegen import compile_graph
 from dragdl_core.graph import GraphError, load_graph
 from dragdl_core.partial import analyze_so_far
-from dragdl_core.templates import load_template, templates
+from dragdl_core.templates import assignment_of, load_template, templates
 from dragdl_core.validate import analyze
 
 canvas_view.take_browser_changes()
@@ -20,7 +20,7 @@ canvas_view.take_browser_changes()
 def _load_template() -> None:
     title = st.session_state.get("template")
     if title:
-        canvas_view.replace(load_template(title))
+        canvas_view.replace(load_template(title), assignment=assignment_of(title))
 
 
 def _load_upload() -> None:
@@ -53,7 +53,7 @@ def _new_graph() -> None:
 
 def _submit(graph: dict) -> None:
     try:
-        task_id = task_service.submit(graph, current_user())
+        task_id = task_service.submit(graph, current_user(), assignment=canvas_view.assignment())
     except task_service.InvalidGraph as err:
         st.session_state["submit_error"] = "; ".join(e["message"] for e in err.errors)
         return
@@ -78,8 +78,7 @@ st.title("Build")
 top = st.columns([2, 2, 1, 1, 1, 1], vertical_alignment="bottom")
 name_key = f"graph_name:{canvas_view.revision()}"
 top[0].text_input("Graph name", value=graph.get("name", "untitled"), key=name_key, on_change=_rename,
-                  args=(name_key,), help="Names the task. A graph opened from an assignment counts for it on "
-                                         "the class leaderboard while it keeps the assignment's name.")
+                  args=(name_key,), help="Names the task")
 top[1].selectbox("Start from a template", list(templates()), index=None, key="template",
                  placeholder="choose a template", on_change=_load_template)
 top[2].button("New", on_click=_new_graph, help="Start again from an empty canvas", width="stretch")
@@ -96,6 +95,9 @@ if top[5].button("Train", type="primary", disabled=not ready, width="stretch",
     _submit(graph)
 if "submit_error" in st.session_state:
     st.error(st.session_state.pop("submit_error"))
+if canvas_view.assignment():
+    st.caption(f"Assignment **{canvas_view.assignment()}**: what you train from this graph counts for it on the "
+               "class leaderboard, whatever you name it.")
 
 
 def canvas_view_tab() -> None:

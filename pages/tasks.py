@@ -7,7 +7,7 @@ from app import canvas_view, task_service
 from app.formatting import age, duration, task_label
 from app.navigation import page
 from app.session import current_user
-from dragdl_core import rundir
+from dragdl_core import assignments, rundir
 
 REFRESH_SECONDS = 2
 
@@ -33,7 +33,7 @@ def _open_copy(task: dict) -> None:
         st.error(f"{task['id']} has no graph.json to open")
         return
     graph["name"] = f"{graph.get('name', 'untitled')}-copy"
-    canvas_view.replace(graph)
+    canvas_view.replace(graph, assignment=assignments.counted_for(task))  # a copy still counts for it
     st.switch_page(page("build"))
 
 

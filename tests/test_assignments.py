@@ -71,3 +71,10 @@ def test_the_leaderboard_keeps_each_students_best_succeeded_task():
     ]
     assert board[1].attempts == 2
     assert leaderboard([], ["lab-1"]) == {"lab-1": []}
+
+
+def test_a_task_tagged_with_an_assignment_counts_for_it_whatever_its_graph_is_called():
+    renamed = dict(task("a1", "ada", 0.93, 10, assignment="my better idea"), assignment="lab-1")
+    untagged = task("b1", "bob", 0.99, 10, assignment="my better idea")
+    board = leaderboard([renamed, untagged], ["lab-1"])["lab-1"]
+    assert [(e.user, e.task_id) for e in board] == [("ada", "a1")]

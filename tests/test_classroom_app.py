@@ -89,7 +89,7 @@ def test_the_class_page_lists_every_task_and_stops_any(redis_server, classroom):
     assert tasks.status(bobs)["state"] == "stopped" and tasks.status(adas)["state"] == "queued"
 
 
-def test_publishing_an_assignment_offers_it_to_students(classroom):
+def test_publishing_an_assignment_offers_it_to_students(redis_server, classroom):
     at = app_as("grace", "instructor")
     source = at.selectbox(key="template_source")
     source.select(next(o for o in source.options if "digits-cnn.json" in o))
@@ -103,7 +103,26 @@ def test_publishing_an_assignment_offers_it_to_students(classroom):
     template = student.selectbox(key="template")
     assert "assignment: Lab 1: digits" in template.options
     template.select("assignment: Lab 1: digits").run()
-    assert student.session_state["graph"]["name"] == "lab-1-digits"       # what the leaderboard counts
+    assert student.session_state["graph"]["name"] == "lab-1-digits"
+    assert "Assignment **lab-1-digits**" in texts(student.caption)
+    student.text_input[0].input("my own take").run()                      # a rename keeps the assignment
+    next(b for b in student.button if b.label == "Train").click().run()
+    assert not student.exception, student.exception
+    [submitted] = tasks.list_tasks(actor="ada")
+    assert (submitted["graph_name"], submitted["assignment"]) == ("my own take", "lab-1-digits")
+    assert assignments.counted_for(submitted) == "lab-1-digits"            # and a copy opened from it
+
+
+def test_a_copy_opened_from_an_assignment_task_still_counts_for_it(redis_server, classroom):
+    assignments.publish(tiny_graph(), "Lab 2", actor=None)
+    tasks.submit(dict(tiny_graph(), name="renamed"), "ada", actor="ada", assignment="lab-2")
+    at = app_as("ada", "tasks")
+    at.button[[b.label for b in at.button].index("Open on canvas")].click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["graph"]["name"] == "renamed-copy"
+    assert at.session_state["graph_assignment"] == "lab-2"
+    with pytest.raises(tasks.InvalidGraph, match="is not an assignment name"):
+        tasks.submit(tiny_graph(), "ada", actor="ada", assignment="../lab-2")
 
 
 def test_datasets_are_private_to_their_student_until_shared(classroom, tmp_path):

@@ -50,7 +50,7 @@ def cmd_submit(args) -> int:
         raise UserError(str(err)) from None
     tasks = _service()
     try:
-        task_id = tasks.submit(graph, args.user, name=args.name)
+        task_id = tasks.submit(graph, args.user, name=args.name, assignment=args.assignment)
     except tasks.InvalidGraph as err:
         if args.json:
             print(json.dumps({"errors": err.errors}, indent=2))
@@ -120,6 +120,8 @@ def register(sub) -> None:
     p.add_argument("graph", help="graph JSON file")
     p.add_argument("--user", default=DEFAULT_USER, help=f"owner of the task (default {DEFAULT_USER})")
     p.add_argument("--name", help="task name (default: the graph's name)")
+    p.add_argument("--assignment", help="the assignment this task counts for on the leaderboard (default: the "
+                                        "one named like the graph, if any)")
     p.add_argument("--json", action="store_true", help='print {"id": ...}')
     p.set_defaults(handler=cmd_submit)
 

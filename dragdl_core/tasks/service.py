@@ -12,7 +12,7 @@ from pathlib import Path
 
 import redis
 
-from .. import class_config, datasets_store, quotas
+from .. import assignments, class_config, datasets_store, quotas
 from ..codegen import compile_graph
 from ..graph import Graph
 from ..validate import analyze
@@ -21,7 +21,7 @@ from .connection import reachable
 from .errors import Forbidden, InvalidGraph, LimitExceeded, TaskConflict, TaskNotFound
 from .store import FINAL_STATES, TaskStore, now, user_lock
 
-PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "state", "created", "started", "finished", "progress",
+PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "assignment", "state", "created", "started", "finished", "progress",
                  "error", "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts", "epoch",
                  "epochs")
 ACTIVE_STATES = ("queued", "running")
@@ -89,12 +89,16 @@ def _active_task_slot(store: TaskStore, user: str, actor):
             pass
 
 
-def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
+def submit(graph, user: str, name: str | None = None, *, actor=None, assignment: str | None = None) -> str:
     """Validate and compile the graph, create <home>/runs/<user>/<id>/ and queue it; returns the task id.
     An invalid graph raises InvalidGraph (with `.errors`) and writes nothing. A student (`actor`) is held to
     the class's limits: epochs (InvalidGraph naming the Trainer), tasks queued and running (LimitExceeded),
-    and datasets they may read (Forbidden)."""
+    and datasets they may read (Forbidden). `assignment` names the assignment the graph was opened from
+    (the Build page passes it), so the task counts for it on the leaderboard even after a rename."""
     rundir.check_user(user)
+    if assignment is not None and not assignments.NAME.fullmatch(str(assignment)):
+        raise InvalidGraph([{"node": None, "field": None, "code": "bad_assignment",
+                             "message": f"{assignment!r} is not an assignment name"}])
     actor = access.resolve(actor)
     access.check_submit(actor, user)
     analysis = _analysis(graph)
@@ -112,7 +116,8 @@ def submit(graph, user: str, name: str | None = None, *, actor=None) -> str:
             rundir.create(run_dir, analysis.graph.to_json(), script)
             try:
                 store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
-                              "graph_name": analysis.graph.name, "state": "queued", "created": now(),
+                              "graph_name": analysis.graph.name, "assignment": assignment,
+                              "state": "queued", "created": now(),
                               "run_dir": str(run_dir), "attempts": 1, "job_id": jobs.job_id(task_id, 1),
                               "progress": 0.0})
                 jobs.enqueue(task_id, 1)
