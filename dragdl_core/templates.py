@@ -13,7 +13,8 @@ EXAMPLES_DIR = REPO_ROOT / "examples"
 
 def templates() -> dict[str, Path]:
     """Every assignment and readable example graph, as {title: path}; an example's title is the graph's name
-    (file name if none). A graph opened from an assignment is tagged with it for the leaderboard (pages/build.py)."""
+    (file name if none). A graph opened from an assignment is tagged with it for the leaderboard
+    (pages/build.py)."""
     found = {f"assignment: {a.title}": assignments.graph_path(a.name) for a in assignments.list_assignments()}
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         try:

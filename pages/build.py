@@ -78,7 +78,7 @@ st.title("Build")
 top = st.columns([2, 2, 1, 1, 1, 1], vertical_alignment="bottom")
 name_key = f"graph_name:{canvas_view.revision()}"
 top[0].text_input("Graph name", value=graph.get("name", "untitled"), key=name_key, on_change=_rename,
-                  args=(name_key,), help="Names the task")
+                  args=(name_key,))
 top[1].selectbox("Start from a template", list(templates()), index=None, key="template",
                  placeholder="choose a template", on_change=_load_template)
 top[2].button("New", on_click=_new_graph, help="Start again from an empty canvas", width="stretch")

@@ -21,9 +21,9 @@ from .connection import reachable
 from .errors import Forbidden, InvalidGraph, LimitExceeded, TaskConflict, TaskNotFound
 from .store import FINAL_STATES, TaskStore, now, user_lock
 
-PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "assignment", "state", "created", "started", "finished", "progress",
-                 "error", "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts", "epoch",
-                 "epochs")
+PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "assignment", "state", "created", "started", "finished",
+                 "progress", "error", "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts",
+                 "epoch", "epochs")
 ACTIVE_STATES = ("queued", "running")
 
 
@@ -116,10 +116,9 @@ def submit(graph, user: str, name: str | None = None, *, actor=None, assignment:
             rundir.create(run_dir, analysis.graph.to_json(), script)
             try:
                 store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
-                              "graph_name": analysis.graph.name, "assignment": assignment,
-                              "state": "queued", "created": now(),
-                              "run_dir": str(run_dir), "attempts": 1, "job_id": jobs.job_id(task_id, 1),
-                              "progress": 0.0})
+                              "graph_name": analysis.graph.name, "assignment": assignment, "state": "queued",
+                              "created": now(), "run_dir": str(run_dir), "attempts": 1,
+                              "job_id": jobs.job_id(task_id, 1), "progress": 0.0})
                 jobs.enqueue(task_id, 1)
             except BaseException:
                 store.delete(task_id, user)
