@@ -46,8 +46,8 @@ def preload() -> float:
         except ImportError as err:  # an optional extra missing must not stop the worker
             log.warning("could not preload %s: %s", module, err)
     # The preloaded objects go to the collector's permanent generation: a forked horse's collections then
-    # neither walk them (150 ms each) nor write to their pages, which kept ~72 MB of copy-on-write pages
-    # shared with this parent instead of copied into every horse (docs/tasks.md "Fork safety").
+    # neither walk them (~185 ms each) nor write to their pages, which keeps ~72 MB of copy-on-write pages
+    # shared with this parent instead of copied into every horse (benchmarks/fork_memory.py).
     gc.freeze()
     return time.perf_counter() - started
 
