@@ -33,6 +33,12 @@ def read_report(run_dir: Path) -> dict | None:
     return _json(Path(run_dir) / "report.json")
 
 
+def read_task(run_dir: Path) -> dict:
+    """What the submit said beyond the graph (task name, assignment); {} for runs that were not tasks."""
+    task = _json(Path(run_dir) / "task.json")
+    return task if isinstance(task, dict) else {}
+
+
 def read_graph(run_dir: Path) -> dict | None:
     return _json(Path(run_dir) / "graph.json")
 

@@ -1,4 +1,5 @@
-"""tasks submit | list | status | stop | retry | logs | delete: the task service from the command line."""
+"""tasks submit | list | status | stop | retry | logs | delete | recover: the task service from the command
+line."""
 from __future__ import annotations
 
 import datetime
@@ -112,6 +113,14 @@ def cmd_logs(args) -> int:
     return 0
 
 
+def cmd_recover(args) -> int:
+    from ..tasks.recovery import recover
+
+    found = _call(recover)
+    print(f"recovered {len(found)} task(s) from their run directories" + (": " + " ".join(found) if found else ""))
+    return 0
+
+
 def register(sub) -> None:
     tasks = sub.add_parser("tasks", help="submit graphs as tasks and watch, stop, retry or delete them")
     commands = tasks.add_subparsers(dest="tasks_command", required=True, metavar="ACTION")
@@ -138,6 +147,9 @@ def register(sub) -> None:
     p = _task_command(commands, "logs", cmd_logs, "the end of a task's training log")
     p.add_argument("--tail", type=int, default=200, help="lines (default 200)")
     _task_command(commands, "delete", cmd_delete, "delete a task and its run directory (stops it first)")
+    p = commands.add_parser("recover", help="rebuild the records of tasks whose run directories Redis does not "
+                                            "know (after its data was lost; `up` does this at start)")
+    p.set_defaults(handler=cmd_recover)
 
 
 def _task_command(commands, name: str, handler, help_text: str):

@@ -112,6 +112,7 @@ def _app_child(port: int, address: str | None, env: dict, logs: Path):
 def cmd_up(args) -> int:
     from ..tasks import ServiceUnavailable
     from ..tasks.connection import display_url
+    from ..tasks.recovery import recover
     from ..tasks.redis_server import HomeLock, RedisServer, configured_url, wait_for
     from ..tasks.supervisor import Supervisor, worker_children
 
@@ -133,12 +134,15 @@ def cmd_up(args) -> int:
             server.publish_url()
             url = server.url
             os.environ["REDIS_URL"] = url
+        found = recover()  # before the workers start: a lost record's task is failed, not picked up half-way
     except ServiceUnavailable as err:
         lock.release()
         if server:
             server.stop()
         raise UserError(str(err)) from None
 
+    if found:
+        print(f"recovered  {len(found)} task record(s) from their run directories (Redis did not know them)")
     env = dict(os.environ, REDIS_URL=url, DRAGDL_HOME=str(home))
     children = worker_children(workers, threads, env, home / "logs")
     if args.no_app:

@@ -30,11 +30,14 @@ def path_for(user: str, task_id: str) -> Path:
     return config.runs_dir() / check_user(user) / task_id
 
 
-def create(run_dir: Path, graph_json: str, script: str) -> None:
-    """graph.json, train.py (never rewritten afterwards) and a queued status.json, in a new folder."""
+def create(run_dir: Path, graph_json: str, script: str, task: dict | None = None) -> None:
+    """graph.json, train.py and task.json (never rewritten afterwards) and a queued status.json, in a new
+    folder. task.json keeps what the submit said beyond the graph (task name, assignment), so a record lost
+    with Redis's data can be rebuilt whole (recovery.py)."""
     run_dir.mkdir(parents=True, exist_ok=False)
     (run_dir / "graph.json").write_text(graph_json, encoding="utf-8")
     (run_dir / "train.py").write_text(script, encoding="utf-8")
+    (run_dir / "task.json").write_text(json.dumps(task or {}), encoding="utf-8")
     write_status(run_dir, "queued", progress=0.0)
 
 

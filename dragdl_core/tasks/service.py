@@ -113,11 +113,11 @@ def submit(graph, user: str, name: str | None = None, *, actor=None, assignment:
         store = _store()
         store.redis.ping()  # before anything is written
         with _active_task_slot(store, user, actor):
-            rundir.create(run_dir, analysis.graph.to_json(), script)
+            task = {"name": (name or analysis.graph.name)[:200], "assignment": assignment}
+            rundir.create(run_dir, analysis.graph.to_json(), script, task)
             try:
-                store.create({"id": task_id, "user": user, "name": (name or analysis.graph.name)[:200],
-                              "graph_name": analysis.graph.name, "assignment": assignment, "state": "queued",
-                              "created": now(), "run_dir": str(run_dir), "attempts": 1,
+                store.create({"id": task_id, "user": user, **task, "graph_name": analysis.graph.name,
+                              "state": "queued", "created": now(), "run_dir": str(run_dir), "attempts": 1,
                               "job_id": jobs.job_id(task_id, 1), "progress": 0.0})
                 jobs.enqueue(task_id, 1)
             except BaseException:
