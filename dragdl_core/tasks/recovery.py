@@ -1,7 +1,7 @@
 """Task records rebuilt from the run directories, for when Redis's data is gone: deleted by hand, or a class
 moved to another Redis (REDIS_URL). The run directories are the lasting truth of what ran: each
 <home>/runs/<user>/<task id>/ with a graph.json becomes a task again. A finished task keeps its state,
-accuracy and times; one that was queued or running when its record was lost is marked failed, so `retry`
+accuracy and times, and its name and assignment (task.json); one that was queued or running when its record was lost is marked failed, so `retry`
 resumes it from its last checkpoint. Folders not named like a task id (runs trained with `python -m
 dragdl_core run --run-dir ...`) stay read-only runs, as the app shows them. Idempotent: known tasks are
 left alone."""
