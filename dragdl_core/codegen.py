@@ -71,14 +71,15 @@ def _model_lines(analysis: Analysis) -> list[str]:
     return lines
 
 
-def _has_random(analysis: Analysis) -> bool:
+def has_random_transform(analysis: Analysis) -> bool:
+    """A train-only (Random*) transform runs before the model: training sees different images each epoch."""
     return any(registry.get(n.type).category == "transform"
                and registry.get(n.type).train_only(analysis.params[n.id]) for n in analysis.order)
 
 
 def _caches_features(analysis: Analysis) -> bool:
     """A frozen backbone with no random transform before it gives the same features every epoch."""
-    return not _has_random(analysis) and any(
+    return not has_random_transform(analysis) and any(
         getattr(registry.get(n.type), "caches_features", lambda params: False)(analysis.params[n.id])
         for n in analysis.order)
 
@@ -105,7 +106,7 @@ def compile_graph(source) -> str:
     dataset, trainer = order[0], order[-1]
     ds_type = registry.get(dataset.type)
     tp = analysis.params[trainer.id]
-    random_train = _has_random(analysis)
+    random_train = has_random_transform(analysis)
     path = " -> ".join(n.id for n in order)
     lr_code = SCHEDULES[tp["lr_schedule"]].format(lr=tp["learning_rate"])
     optimizer_code = OPTIMIZERS[tp["optimizer"]].format(wd=tp["weight_decay"])

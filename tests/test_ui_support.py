@@ -102,6 +102,8 @@ def test_preview_shows_augmentation_differing_between_draws_and_plain_steps_alik
     assert any(not np.allclose(row[0], row[1]) for row in shown.draws)
     plain = preview(graph, "r", samples=2, draws=2)
     assert not plain.random and all(np.allclose(row[0], row[1]) for row in plain.draws)
+    cropped = chain(("d", "Digits", {}), ("c", "RandomCrop", {"size": [6, 6]}))  # eval: a CenterCrop
+    assert preview(cropped, "c", samples=2, draws=2).random
     graph["nodes"][1]["params"]["size"] = [0, 16]
     with pytest.raises(PreviewError, match="Resize.size must be 1..4096"):
         preview(graph, "a")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import registry
-from ..codegen import compile_graph
+from ..codegen import compile_graph, has_random_transform
 from ..partial import completed
 from ..validate import analyze
 
@@ -92,9 +92,8 @@ def preview(graph: dict, node_id: str, samples: int = 4, draws: int = 3) -> Prev
             _seed(draw)
             row.append(np.asarray(module.train_transform(to_pil(data.train.images[index])), dtype=np.float32))
         grid.append(row)
-    # train-only (Random*) steps are exactly those the evaluation pipeline leaves out
-    has_random = len(module.train_transform.transforms) != len(module.eval_transform.transforms)
-    return Preview(node_id, [data.classes[data.train.labels[i]] for i in picked], grid, has_random,
+    return Preview(node_id, [data.classes[data.train.labels[i]] for i in picked], grid,
+                   has_random_transform(analysis),
                    analysis.shapes.get(node_id, []))
 
 
