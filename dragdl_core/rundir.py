@@ -4,6 +4,7 @@ is not there yet. Pure: no Paddle, so the web app reads runs without importing i
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,12 +61,29 @@ def read_metrics(run_dir: Path) -> Metrics:
     return metrics
 
 
-def log_tail(run_dir: Path, lines: int = 200) -> str:
+def tail(path: Path, lines: int) -> str:
+    """The last `lines` lines of a text file, reading only the end of a big one."""
+    if lines <= 0:
+        return ""
     try:
-        text = (Path(run_dir) / "log.txt").read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            chunk, data = 8192, b""
+            while size > 0 and data.count(b"\n") <= lines:
+                step = min(chunk, size)
+                size -= step
+                f.seek(size)
+                data = f.read(step) + data
+                chunk *= 2
     except OSError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    text = data.decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:]) + ("\n" if text else "")
+
+
+def log_tail(run_dir: Path, lines: int = 200) -> str:
+    return tail(Path(run_dir) / "log.txt", lines).removesuffix("\n")
 
 
 @dataclass

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .. import config
+from ..rundir import read_status, tail  # noqa: F401  (the readers, shared with the app)
 from .errors import InvalidUser
 
 USER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -50,13 +51,6 @@ def remove(run_dir: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
 
 
-def read_status(run_dir: Path) -> dict:
-    try:
-        return json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
 def write_status(run_dir: Path, state: str, **fields) -> None:
     """Set the state (and fields such as error) keeping what training recorded (epoch, epochs, progress)."""
     if not run_dir.is_dir():
@@ -75,24 +69,3 @@ def append_log(run_dir: Path, message: str) -> None:
     if run_dir.is_dir():
         with open(run_dir / "log.txt", "a", encoding="utf-8") as log:
             log.write(f"{time.strftime('%H:%M:%S')} {message}\n")
-
-
-def tail(path: Path, lines: int) -> str:
-    """The last `lines` lines of a text file, reading only the end of a big one."""
-    if lines <= 0:
-        return ""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            chunk, data = 8192, b""
-            while size > 0 and data.count(b"\n") <= lines:
-                step = min(chunk, size)
-                size -= step
-                f.seek(size)
-                data = f.read(step) + data
-                chunk *= 2
-    except OSError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    return "\n".join(text.splitlines()[-lines:]) + ("\n" if text else "")
