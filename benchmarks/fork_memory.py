@@ -1,7 +1,7 @@
 """What a forked work horse costs the worker's memory, with and without `gc.freeze()` after the preload.
 
-A parent imports what `worker.py` preloads, optionally freezes the collector's view of those objects, forks
-a child the way RQ forks a work horse, and the child runs one full `gc.collect()` (as Python will at some
+A parent runs `worker.py`'s own preload (which ends with the freeze), in one mode undoes the freeze, forks a
+child the way RQ forks a work horse, and the child runs one full `gc.collect()` (as Python will at some
 point during training). Reports the collection's time and the child's private memory (USS: pages it had to
 copy from the parent). Each mode runs in a fresh process. Usage: python benchmarks/fork_memory.py [repeats]"""
 import json
@@ -17,13 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import gc, json, os, sys, time
 sys.path.insert(0, sys.argv[2])
-from dragdl_core.tasks.worker import PRELOAD
-import importlib
-for module in PRELOAD:
-    importlib.import_module(module)
-if sys.argv[1] == "freeze":
-    gc.freeze()
-else:
+from dragdl_core.tasks.worker import preload
+preload()  # the worker's own preload, gc.freeze() included
+if sys.argv[1] != "freeze":
     gc.unfreeze()
 import psutil
 read, write = os.pipe()
@@ -52,7 +48,7 @@ def main():
           f"median of {repeats}\n")
     print("| parent after preload | child's full gc.collect() | child's private memory (USS) |")
     print("|---|---:|---:|")
-    for mode, label in (("plain", "nothing more"), ("freeze", "`gc.freeze()` (what worker.py does)")):
+    for mode, label in (("plain", "freeze undone"), ("freeze", "`gc.freeze()` (what worker.py does)")):
         runs = [measure(mode) for _ in range(repeats)]
         print(f"| {label} | {statistics.median(r['collect_ms'] for r in runs):.0f} ms | "
               f"{statistics.median(r['uss_mb'] for r in runs):.0f} MB |")
