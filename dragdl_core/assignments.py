@@ -128,5 +128,7 @@ def withdraw(name: str, *, actor: Actor | None) -> None:
 
 def counted_for(task: dict) -> str | None:
     """The published assignment a task counts for (see leaderboard.py), which a copy opened from it keeps."""
-    name = claimed_assignment(task)
-    return name if name in {a.name for a in list_assignments()} else None
+    try:
+        return get(claimed_assignment(task)).name
+    except AssignmentError:
+        return None

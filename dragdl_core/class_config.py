@@ -251,7 +251,8 @@ def current() -> ClassConfig:
     return cfg
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
+    """A Redis URL fit for messages and logs: its password masked."""
     return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
 
 
@@ -261,7 +262,7 @@ def describe(cfg: ClassConfig) -> list[tuple[str, str]]:
     return [("class", cfg.name), ("config", str(cfg.source or "(none: defaults and environment)")),
             ("home", str(cfg.home)), ("datasets", str(cfg.datasets_dir)), ("users", str(cfg.users_path)),
             ("web app", f"http://{cfg.address}:{cfg.port}"),
-            ("redis", _without_password(cfg.redis_url) or "embedded"),
+            ("redis", without_password(cfg.redis_url) or "embedded"),
             ("workers", str(cfg.workers or "one per core")),
             ("limits", f"{limits.max_tasks_per_user} tasks queued or running per student, {limits.max_epochs} "
                        f"epochs, datasets up to {limits.max_dataset_mb} MB and {limits.max_dataset_images:,} "

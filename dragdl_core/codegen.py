@@ -77,9 +77,9 @@ def has_random_transform(analysis: Analysis) -> bool:
                and registry.get(n.type).train_only(analysis.params[n.id]) for n in analysis.order)
 
 
-def _caches_features(analysis: Analysis) -> bool:
+def _caches_features(analysis: Analysis, random_train: bool) -> bool:
     """A frozen backbone with no random transform before it gives the same features every epoch."""
-    return not has_random_transform(analysis) and any(
+    return not random_train and any(
         getattr(registry.get(n.type), "caches_features", lambda params: False)(analysis.params[n.id])
         for n in analysis.order)
 
@@ -113,7 +113,7 @@ def compile_graph(source) -> str:
     title = re.sub(r"[^\w .,()+-]", "_", graph.name)  # the name lands in a docstring: keep it inert
     folder = re.sub(r"[^\w.-]", "_", graph.name)
     imports = sorted({line for n in order for line in getattr(registry.get(n.type), "imports", ())})
-    cache = _caches_features(analysis)
+    cache = _caches_features(analysis, random_train)
     net, inputs = ("head", "features") if cache else ("model", "images")  # what the loop trains, and on what
     cache_lines = textwrap.indent(FEATURE_CACHE_LINES, " " * 8) if cache else ""
     return f'''\

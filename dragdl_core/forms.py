@@ -15,16 +15,8 @@ def help_text(param: Param) -> str:
     if doc.get("bounds"):
         parts.append(f"allowed: {doc['bounds']}")
     if "default" in doc:
-        parts.append(f"default: {_text(doc['default'])}")
+        parts.append(f"default: {'none' if doc['default'] is None else numbers_to_text(doc['default'])}")
     return " · ".join(p for p in parts if p)
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, list):
-        return ", ".join(_number_text(v) for v in value)
-    return _number_text(value) if isinstance(value, (int, float)) else str(value)
 
 
 def _number_text(value: Any) -> str:

@@ -34,13 +34,3 @@ def node_rows(node_type, node, analysis: Analysis, input_id: str) -> list[dict]:
     total, trainable = counter(params, in_shape, analysis.shapes[node.id]) if counter else (0, 0)
     return [{"layer": f"{node.id} ({node.type})", "output_shape": analysis.shapes[node.id],
              "parameters": total, "trainable": trainable}]
-
-
-def format_table(summary: dict) -> str:
-    """The summary as a plain text table (for the command line and logs)."""
-    lines = [f"{'LAYER':<36}{'OUTPUT SHAPE':<20}{'PARAMETERS':>14}{'TRAINABLE':>14}"]
-    for row in summary["rows"]:
-        lines.append(f"{row['layer']:<36}{str(row['output_shape']):<20}{row['parameters']:>14,}"
-                     f"{row['trainable']:>14,}")
-    lines.append(f"{'total':<56}{summary['parameters']:>14,}{summary['trainable']:>14,}")
-    return "\n".join(lines)

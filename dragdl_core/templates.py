@@ -26,11 +26,13 @@ def templates() -> dict[str, Path]:
     return found
 
 
-def assignment_of(title: str) -> str | None:
-    """The assignment a template title stands for (its name), or None for an example."""
-    path = templates().get(title)
-    return path.parent.name if path is not None and title.startswith("assignment: ") else None
+def open_template(title: str) -> tuple[dict, str | None]:
+    """The template's graph, and the assignment it stands for (its name; None for an example)."""
+    path = templates()[title]
+    return load_template(path), (path.parent.name if title.startswith("assignment: ") else None)
 
 
-def load_template(title: str) -> dict:
-    return json.loads(templates()[title].read_text(encoding="utf-8"))
+def load_template(source: str | Path) -> dict:
+    """A template's graph, by title or by the path templates() gave."""
+    path = source if isinstance(source, Path) else templates()[source]
+    return json.loads(path.read_text(encoding="utf-8"))

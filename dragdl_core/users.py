@@ -113,7 +113,7 @@ class UsersFile:
 
     def document(self) -> dict:
         """The whole YAML document ({} when the file does not exist yet); parsed again only when it changed,
-        since every checked request asks for a role."""
+        since every checked request asks for a role. Shared: read it, never change it (`_editing` copies)."""
         try:
             stat = self.path.stat()
         except FileNotFoundError:
@@ -124,7 +124,7 @@ class UsersFile:
         if key not in _parsed:
             _parsed.clear()
             _parsed[key] = self._parse()
-        return copy.deepcopy(_parsed[key])
+        return _parsed[key]
 
     def _parse(self) -> dict:
         try:
@@ -186,7 +186,7 @@ class UsersFile:
 
     def credentials(self) -> dict:
         """The `credentials` mapping streamlit-authenticator's Authenticate takes (a fresh copy each time)."""
-        return {"usernames": {u: dict(e) for u, e in self._entries().items()}}
+        return {"usernames": copy.deepcopy(self._entries())}
 
     # changing
 
@@ -195,7 +195,7 @@ class UsersFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self.document()
+            data = copy.deepcopy(self.document())
             data.setdefault("credentials", {})
             data["credentials"] = data["credentials"] or {}
             data["credentials"]["usernames"] = data["credentials"].get("usernames") or {}

@@ -11,7 +11,7 @@ from dragdl_core import canvas, class_config, quotas
 from dragdl_core.codegen import compile_graph
 from dragdl_core.graph import GraphError, load_graph
 from dragdl_core.partial import analyze_so_far
-from dragdl_core.templates import assignment_of, load_template, templates
+from dragdl_core.templates import open_template, templates
 from dragdl_core.validate import analyze
 
 canvas_view.take_browser_changes()
@@ -20,7 +20,8 @@ canvas_view.take_browser_changes()
 def _load_template() -> None:
     title = st.session_state.get("template")
     if title:
-        canvas_view.replace(load_template(title), assignment=assignment_of(title))
+        graph, assignment = open_template(title)
+        canvas_view.replace(graph, assignment=assignment)
 
 
 def _load_upload() -> None:

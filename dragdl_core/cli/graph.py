@@ -14,12 +14,16 @@ from ..graph import GraphError, load_graph
 from ..validate import analyze
 
 
-def _analysis(path: str):
+def _load(path: str):
+    """The graph in a file, or one clear line for the user."""
     try:
-        graph = load_graph(Path(path))
+        return load_graph(Path(path))
     except GraphError as err:
         raise UserError(str(err)) from None
-    return analyze(graph)
+
+
+def _analysis(path: str):
+    return analyze(_load(path))
 
 
 def _fail_with_errors(errors: list[dict], as_json: bool) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from pathlib import Path
 
 from . import UserError
-from ..graph import GraphError, load_graph
+from .graph import _fail_with_errors, _load
 
 DEFAULT_USER = "local"
 
@@ -45,20 +44,14 @@ def _line(task: dict) -> str:
 
 
 def cmd_submit(args) -> int:
-    try:
-        graph = load_graph(Path(args.graph))
-    except GraphError as err:
-        raise UserError(str(err)) from None
+    graph = _load(args.graph)
     tasks = _service()
     try:
         task_id = tasks.submit(graph, args.user, name=args.name, assignment=args.assignment)
     except tasks.InvalidGraph as err:
         if args.json:
             print(json.dumps({"errors": err.errors}, indent=2))
-        for e in err.errors:
-            where = f"{e['node']}.{e['field']}" if e["node"] and e["field"] else (e["node"] or "graph")
-            print(f"{where}: {e['message']}", file=sys.stderr)
-        return 2
+        return _fail_with_errors(err.errors, as_json=False)  # the same lines on stderr either way
     except tasks.TaskError as err:
         raise UserError(str(err)) from None
     print(json.dumps({"id": task_id}) if args.json else task_id)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from .. import config
+from .. import class_config, config
 from .errors import ServiceUnavailable
 
 URL_ENV = "REDIS_URL"
@@ -38,8 +37,7 @@ def redis_url() -> str:
 
 def display_url(url: str | None = None) -> str:
     """The URL without its password, for messages and logs."""
-    url = url or redis_url()
-    return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
+    return class_config.without_password(url or redis_url())
 
 
 @functools.lru_cache(maxsize=8)
