@@ -2,12 +2,14 @@
 previews, run directories, display images and templates."""
 import json
 import math
+import subprocess
+import sys
 import types
 
 import numpy as np
 import pytest
 
-from conftest import example
+from conftest import ROOT, example
 from ui_fixtures import trained_run  # noqa: F401  (fixture)
 
 from dragdl_core import forms, registry
@@ -83,6 +85,32 @@ def test_model_summary_counts_parameters_as_paddle_does(graph):
     summary = summarize(analyze(graph))
     assert [r["parameters"] for r in summary["rows"]] == _paddle_parameter_counts(graph)
     assert summary["parameters"] == sum(_paddle_parameter_counts(graph))
+
+
+SESSION_THREADS = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+first = threading.Thread(target=lambda: __import__("paddle"))  # the app's first session imports Paddle
+first.start()
+first.join()
+from dragdl_core.runtime.preview import preview
+
+graph = {"nodes": [{"id": "d", "type": "Digits"}, {"id": "c", "type": "RandomCrop", "params": {"size": [6, 6]}}],
+         "edges": [{"source": "d", "target": "c"}]}
+shown = []
+second = threading.Thread(target=lambda: shown.append(preview(graph, "c", samples=2, draws=3)))
+second.start()
+second.join()
+print("draws differ:", any(abs(row[0] - row[1]).max() > 0 for row in shown[0].draws))
+"""
+
+
+def test_a_preview_in_another_session_thread_draws_random_crops(python_env):
+    """The app runs each session in its own thread. When Paddle was first imported in another thread, Paddle
+    starts this one in static mode, where RandomCrop's Paddle-drawn offsets cannot be used."""
+    out = subprocess.run([sys.executable, "-c", SESSION_THREADS, str(ROOT)], env=python_env, capture_output=True,
+                         text=True, timeout=120)
+    assert "draws differ: True" in out.stdout, out.stderr[-2000:]
 
 
 def test_model_summary_matches_the_trained_report(trained_run):

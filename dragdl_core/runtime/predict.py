@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 warnings.filterwarnings("ignore", message="No ccache found")
 import paddle  # noqa: E402
 
+from .eager import ensure_eager  # noqa: E402
 from .modules import import_file  # noqa: E402
 
 MAX_PIXELS = 50_000_000
@@ -34,18 +35,11 @@ class Prediction:
         return next(iter(self.probabilities))
 
 
-def _dynamic_mode() -> None:
-    """Paddle keeps its execution mode per thread, and when it was first imported in another thread this
-    one starts in static mode - the web app serves each session from its own thread. Run eagerly here."""
-    if not paddle.in_dynamic_mode():
-        paddle.disable_static()
-
-
 class Predictor:
     """Load once, predict many: `Predictor(run_dir).predict(image_or_path)`; usable from any thread."""
 
     def __init__(self, run_dir):
-        _dynamic_mode()
+        ensure_eager()
         self.dir = Path(run_dir)
         meta_path = self.dir / "model" / "meta.json"
         if not meta_path.exists():
@@ -68,7 +62,7 @@ class Predictor:
     def predict(self, source, name: str | None = None) -> Prediction:
         image = open_image(source, name)
         x = self.prepare(image)
-        _dynamic_mode()
+        ensure_eager()
         with paddle.no_grad():
             logits = self.model(paddle.to_tensor(x[None]))
             probs = paddle.nn.functional.softmax(logits, axis=1).numpy()[0]

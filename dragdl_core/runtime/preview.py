@@ -17,6 +17,7 @@ from .. import registry
 from ..codegen import compile_graph, has_random_transform
 from ..partial import completed
 from ..validate import analyze
+from .eager import ensure_eager
 
 CACHE_SIZE = 8
 
@@ -78,6 +79,7 @@ def preview(graph: dict, node_id: str, samples: int = 4, draws: int = 3) -> Prev
     analysis = analyze(partial)
     if analysis.errors:
         raise PreviewError(f"fix this first: {analysis.errors[0]['message']}")
+    ensure_eager()  # Random* transforms draw with Paddle ops, in the page's own thread
     module = _script_module(compile_graph(analysis))
     dataset = partial["nodes"][0]
     data = _data.get_or(json.dumps([dataset["type"], analysis.params[dataset["id"]]], sort_keys=True),
