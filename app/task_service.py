@@ -1,50 +1,23 @@
-"""The app's one door to the task service, `dragdl_core.tasks` (issue 4), whose API the pages use as is.
+"""The app's one door to the task service, `dragdl_core.tasks`, whose API the pages use as is.
 
 Runs already on disk that the service does not know (`<home>/runs/<user>/<id>/`, written e.g. by
-`python -m dragdl_core run GRAPH --run-dir ...`) are shown too, read-only. Without the service (it lands
-with issue 4) only those show, and every action that needs the queue says so instead of failing."""
+`python -m dragdl_core run GRAPH --run-dir ...`) are shown too, read-only; so are all runs while Redis is
+not reachable, and every action that needs the queue then says so instead of failing."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from app.session import current_actor  # every call acts for the signed-in user: the service checks them
 from dragdl_core import config, rundir
-
-try:
-    from dragdl_core import tasks as _service
-except ImportError:  # the task service is not in this checkout yet
-    _service = None
+from dragdl_core import tasks as _service
+from dragdl_core.tasks import InvalidGraph, ServiceUnavailable, TaskError, TaskNotFound  # noqa: F401  (for pages)
 
 ACTIVE_STATES = ("queued", "running")
-UNAVAILABLE = ("the task service (dragdl_core.tasks) is not installed in this checkout, so tasks cannot be "
-               "submitted or controlled; runs already on disk are shown read-only")
-
-
-class _ServiceUnavailable(RuntimeError):
-    """The queue is needed but dragdl_core.tasks is not installed."""
-
-
-class _InvalidGraph(ValueError):
-    def __init__(self, errors):
-        super().__init__("; ".join(e["message"] for e in errors))
-        self.errors = errors
-
-
-class _TaskNotFound(KeyError):
-    pass
-
-
-ServiceUnavailable = getattr(_service, "ServiceUnavailable", _ServiceUnavailable)
-InvalidGraph = getattr(_service, "InvalidGraph", _InvalidGraph)
-TaskNotFound = getattr(_service, "TaskNotFound", _TaskNotFound)
-TaskError = getattr(_service, "TaskError", _ServiceUnavailable)  # any refusal: conflict, forbidden, ...
 
 
 def problem() -> str | None:
-    """Why tasks cannot be submitted or controlled right now (no service, or it is not started), or None.
+    """Why tasks cannot be submitted or controlled right now (Redis is not started), or None.
     Cheap: it does not wait for Redis; a server that does not answer shows up as ServiceUnavailable."""
-    if _service is None:
-        return UNAVAILABLE
     try:
         _service.redis_url()
     except ServiceUnavailable as err:

@@ -58,7 +58,7 @@ def _submit(graph: dict) -> None:
     except task_service.InvalidGraph as err:
         st.session_state["submit_error"] = "; ".join(e["message"] for e in err.errors)
         return
-    except (task_service.ServiceUnavailable, task_service.TaskError) as err:
+    except task_service.TaskError as err:
         st.session_state["submit_error"] = str(err)
         return
     st.session_state["monitor_tasks"] = [task_id]

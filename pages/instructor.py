@@ -31,7 +31,7 @@ def queue_and_tasks() -> None:
     try:
         overview = task_service.queue_status(actor)
         every = task_service.all_tasks(actor)
-    except (task_service.ServiceUnavailable, task_service.TaskError) as err:
+    except task_service.TaskError as err:
         st.warning(str(err))
         return
     columns = st.columns(3)
@@ -61,7 +61,7 @@ def queue_and_tasks() -> None:
 def stop_any_task() -> None:
     try:
         active = [t for t in task_service.all_tasks(actor) if t["state"] in task_service.ACTIVE_STATES]
-    except (task_service.ServiceUnavailable, task_service.TaskError):
+    except task_service.TaskError:
         return
     if not active:
         return
@@ -71,7 +71,7 @@ def stop_any_task() -> None:
     if right.button("Stop", key="stop_any", width="stretch"):
         try:
             task_service.stop(labels[chosen])
-        except (task_service.ServiceUnavailable, task_service.TaskError, task_service.TaskNotFound) as err:
+        except task_service.TaskError as err:
             st.error(str(err))
             return
         st.toast(f"Stopping {labels[chosen]}")
@@ -86,7 +86,7 @@ def leaderboards() -> None:
         return
     try:
         every = task_service.all_tasks(actor)
-    except (task_service.ServiceUnavailable, task_service.TaskError) as err:
+    except task_service.TaskError as err:
         st.warning(str(err))
         return
     boards = leaderboard.leaderboard(every, [a.name for a in published])

@@ -20,7 +20,7 @@ if task_service.problem():
 def _act(action, task_id: str, done: str) -> None:
     try:
         action(task_id)
-    except (task_service.ServiceUnavailable, task_service.TaskError, task_service.TaskNotFound) as err:
+    except task_service.TaskError as err:
         st.error(f"{task_id}: {err}")
         return
     st.toast(done)

@@ -25,12 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 ARTIFACTS = ROOT / "artifacts" / "ui"
 CHAIN = ["Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead"]
 
-try:
-    from dragdl_core import tasks as task_service  # issue 4
-except ImportError:
-    task_service = None
-NO_SERVICE = ("the task service (dragdl_core.tasks, issue 4) is not in this branch yet: nothing can train a "
-              "submitted graph")
 
 
 def shot(page, name: str) -> None:
@@ -40,25 +34,21 @@ def shot(page, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
-    """The app on a free loopback port with its own home, plus Redis and one worker when the task
-    service is installed."""
+    """The app on a free loopback port with its own home, plus Redis and one worker."""
+    from dragdl_core.tasks.redis_server import RedisServer
+
     base = tmp_path_factory.mktemp("ui")
     home, datasets = base / "home", base / "datasets"
     home.mkdir()
     datasets.mkdir()
-    extra, stop = {}, []
-    if task_service is not None:
-        from dragdl_core.tasks.redis_server import RedisServer
-
-        redis = RedisServer(directory=home / "redis").start()
-        stop.append(redis.stop)
-        extra["REDIS_URL"] = redis.url
-        env = dict(os.environ, DRAGDL_HOME=str(home), PYTHONPATH=str(ROOT), REDIS_URL=redis.url,
-                   PYTHONWARNINGS="ignore")
-        worker = subprocess.Popen([sys.executable, "-m", "dragdl_core", "worker", "--workers", "1", "--threads",
-                                   "1", "--home", str(home)], cwd=ROOT, env=env,
-                                  stdout=open(base / "worker.log", "w"), stderr=subprocess.STDOUT)
-        stop.insert(0, lambda: (worker.terminate(), worker.wait(30)))
+    redis = RedisServer(directory=home / "redis").start()
+    extra = {"REDIS_URL": redis.url}
+    env = dict(os.environ, DRAGDL_HOME=str(home), PYTHONPATH=str(ROOT), REDIS_URL=redis.url,
+               PYTHONWARNINGS="ignore")
+    worker = subprocess.Popen([sys.executable, "-m", "dragdl_core", "worker", "--workers", "1", "--threads",
+                               "1", "--home", str(home)], cwd=ROOT, env=env,
+                              stdout=open(base / "worker.log", "w"), stderr=subprocess.STDOUT)
+    stop = [lambda: (worker.terminate(), worker.wait(30)), redis.stop]
     old = {k: os.environ.get(k) for k in extra}
     os.environ.update(extra)
     try:
@@ -161,8 +151,6 @@ def test_build_a_digits_cnn_on_the_canvas(page, instance):
 
 @pytest.mark.timeout(600)
 def test_train_watch_and_predict(page, instance):
-    if task_service is None:
-        pytest.skip(NO_SERVICE)
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_url("**/monitor")
     page.get_by_text("Test report", exact=False).wait_for(timeout=300_000)
