@@ -1,4 +1,6 @@
 """Models: the model node types the canvas offers, and the trained models of finished tasks."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -27,7 +29,7 @@ if not finished:
     st.stop()
 rows = []
 for task in finished:
-    folder = task_service.run_dir(task["id"], user)
+    folder = Path(task["run_dir"])
     report = rundir.read_report(folder) or {}
     graph = rundir.read_graph(folder) or {}
     rows.append({"task": task["id"], "name": task.get("name"), "test accuracy": report.get("accuracy"),

@@ -1,6 +1,8 @@
 """Monitor: live training curves (loss and accuracy, train and validation, by step or epoch), the
 performance panel and the log while a task runs; the test report, confusion matrix and misclassified
 images when it is done. Several tasks overlay their curves for comparison."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -47,7 +49,7 @@ def live() -> None:
     runs = [(i, current[i]) for i in chosen if i in current]
     if any(t["state"] in task_service.ACTIVE_STATES for _, t in runs) != active:
         st.rerun()  # a task finished (or started): redraw with its report and the right refresh rate
-    metrics = {i: rundir.read_metrics(task_service.run_dir(i, user)) for i, _ in runs}
+    metrics = {i: rundir.read_metrics(Path(task["run_dir"])) for i, task in runs}  # listed: already checked
     for i, task in runs:
         progress = float(task.get("progress") or 0.0)
         eta = f", about {duration(task['eta_seconds'])} left" if task.get("eta_seconds") else ""
@@ -69,17 +71,16 @@ def live() -> None:
 
 live()
 
-finished = [i for i in chosen if rundir.read_report(task_service.run_dir(i, user))]
+reports = {i: rundir.read_report(Path(by_id[i]["run_dir"])) for i in chosen}  # each read once per rerun
+finished = [i for i in chosen if reports[i]]
 if len(chosen) > 1 and finished:
     st.subheader("Comparison")
-    st.dataframe(pd.DataFrame([{"task": i, "name": by_id[i].get("name"),
-                                "test accuracy": rundir.read_report(task_service.run_dir(i, user))["accuracy"]}
+    st.dataframe(pd.DataFrame([{"task": i, "name": by_id[i].get("name"), "test accuracy": reports[i]["accuracy"]}
                                for i in finished]), hide_index=True,
                  column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
 
 for task_id in finished:
-    folder = task_service.run_dir(task_id, user)
-    report = rundir.read_report(folder)
+    folder, report = Path(by_id[task_id]["run_dir"]), reports[task_id]
     st.header(f"Test report · {by_id[task_id].get('name') or task_id}")
     cells = st.columns(4)
     cells[0].metric("test accuracy", f"{report['accuracy']:.1%}")

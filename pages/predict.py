@@ -33,7 +33,7 @@ wanted = st.session_state.get("predict_task")
 ids = list(by_id)
 task_id = st.selectbox("Model of task", ids, index=ids.index(wanted) if wanted in by_id else 0,
                        format_func=lambda i: task_label(by_id[i]))
-folder = task_service.run_dir(task_id, user)
+folder = Path(by_id[task_id]["run_dir"])
 
 from dragdl_core.runtime.predict import PredictError  # noqa: E402  (imports Paddle: after the cheap checks)
 

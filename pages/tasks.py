@@ -1,5 +1,7 @@
 """Tasks: the student's training tasks with state, queue position, progress, accuracy and age; stop,
 retry, delete, watch, predict, and open a copy on the canvas to change and submit again."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -28,7 +30,7 @@ def _act(action, task_id: str, done: str) -> None:
 
 
 def _open_copy(task: dict) -> None:
-    graph = rundir.read_graph(task_service.run_dir(task["id"], user))
+    graph = rundir.read_graph(Path(task["run_dir"]))
     if graph is None:
         st.error(f"{task['id']} has no graph.json to open")
         return
