@@ -3,48 +3,24 @@ real Streamlit server, imported, and explored (AppTest fakes the upload; this do
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from conftest import ROOT
 from dataset_archives import class_files, write_zip
 from dragdl_core import datasets_store as store
+from ui_browser import CHROMIUM, CHROMIUM_ARGS, running_app
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180),
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def page_server(python_env):
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "pages" / "datasets.py"),
-                               "--server.headless", "true", "--server.port", str(port), "--server.address",
-                               "127.0.0.1", "--browser.gatherUsageStats", "false"],
-                              env=python_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.25)
+def page_server(tmp_path, isolated_home):
+    """The Datasets page alone on a real Streamlit server, sharing this test's home and datasets folder."""
+    with running_app(isolated_home, tmp_path / "datasets", tmp_path / "app.log",
+                     script=ROOT / "pages" / "datasets.py") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_upload_in_the_browser_imports_and_explores(tmp_path, page_server):
@@ -52,9 +28,7 @@ def test_upload_in_the_browser_imports_and_explores(tmp_path, page_server):
 
     archive = write_zip(tmp_path / "pets.zip", {**class_files(("cat", "dog"), 8, size=24), "dog/x.txt": b"x"})
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(page_server)
