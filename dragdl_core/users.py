@@ -30,6 +30,7 @@ from .access import INSTRUCTOR, ROLES, STUDENT, Actor
 
 LOCAL_USER = "local"
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+USERNAME_RULE = "use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
 MIN_PASSWORD, MAX_PASSWORD_BYTES = 8, 72   # bcrypt ignores bytes after the 72nd: refuse rather than truncate
 BCRYPT_ROUNDS = 12                         # ~0.2 s per sign-in; tests lower it
 
@@ -58,8 +59,7 @@ def check_username(raw: str) -> str:
     """The stored form of a user name (lower case: the sign-in form lowers what people type)."""
     name = (raw or "").strip().lower()
     if not USERNAME.fullmatch(name) or ".." in name:
-        raise UsersError(f"invalid user name {raw!r}: use 1-64 letters, digits, '.', '_', '@' or '-', "
-                         "starting with a letter or digit")
+        raise UsersError(f"invalid user name {raw!r}: {USERNAME_RULE}")
     return name
 
 

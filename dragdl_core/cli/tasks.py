@@ -7,9 +7,10 @@ import json
 import sys
 
 from . import UserError
+from ..users import LOCAL_USER
 from .graph import _fail_with_errors, _load
 
-DEFAULT_USER = "local"
+DEFAULT_USER = LOCAL_USER
 
 
 def _service():

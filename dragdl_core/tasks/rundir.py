@@ -14,16 +14,16 @@ from pathlib import Path
 
 from .. import config
 from ..rundir import read_status, tail  # noqa: F401  (the readers, shared with the app)
+from ..users import USERNAME, USERNAME_RULE
 from .errors import InvalidUser
 
-USER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+USER_PATTERN = re.compile(USERNAME.pattern, re.IGNORECASE)  # run folders keep the case a caller gave
 
 
 def check_user(user) -> str:
     """A user name is a folder name: letters, digits and . _ @ - (no path tricks), at most 64 characters."""
     if not isinstance(user, str) or not USER_PATTERN.fullmatch(user) or ".." in user:
-        raise InvalidUser(f"invalid user name {user!r}: use 1-64 letters, digits, '.', '_', '@' or '-', "
-                          "starting with a letter or digit")
+        raise InvalidUser(f"invalid user name {user!r}: {USERNAME_RULE}")
     return user
 
 
