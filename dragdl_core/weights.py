@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 from . import config
 from .backbones.arch import Arch
+from .names import is_folder_name
 
 IMAGENET = "imagenet"
 NONE = "none"
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 CLI = "python -m dragdl_core"
 
 
@@ -40,7 +39,7 @@ def meta_path(arch: str, name: str) -> Path:
 
 
 def valid_name(name: str) -> bool:
-    return bool(NAME_PATTERN.fullmatch(name)) and ".." not in name
+    return is_folder_name(name)
 
 
 def find(arch: Arch, weights: str) -> Path | None:

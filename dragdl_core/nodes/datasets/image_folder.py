@@ -1,18 +1,17 @@
-import re
 from pathlib import Path
 
 from ... import config
+from ...names import is_folder_name
 from ...params import MISSING, Choice, Int, Text
 from ...registry import ShapeError, register
 from .base import SPLIT_PARAMS, DatasetNode
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
-DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def is_dataset_name(name: str) -> bool:
     """Names that are one safe folder under the datasets directory: no separators, no '..', no dot first."""
-    return bool(DATASET_NAME.fullmatch(name)) and ".." not in name
+    return is_folder_name(name)
 
 
 def class_dirs(root: Path) -> list[Path]:
