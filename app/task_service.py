@@ -70,7 +70,7 @@ def _disk_runs(user: str) -> dict[str, dict]:
     folder = _user_runs(user)
     if not folder.is_dir():
         return {}
-    return {d.name: dict(rundir.describe(d, user), read_only=True) for d in folder.iterdir() if d.is_dir()}
+    return {d.name: dict(rundir.task_record(d, user), read_only=True) for d in folder.iterdir() if d.is_dir()}
 
 
 def list_tasks(user: str) -> list[dict]:
@@ -99,7 +99,7 @@ def status(task_id: str, user: str) -> dict:
     path = _user_runs(user) / task_id
     if path.parent != _user_runs(user) or task_id in ("", ".", "..") or not path.is_dir():
         raise TaskNotFound(task_id)
-    return rundir.describe(path, user)
+    return rundir.task_record(path, user)
 
 
 def run_dir(task_id: str, user: str) -> Path:

@@ -9,6 +9,7 @@ import streamlit as st
 from app import charts, task_service
 from app.formatting import task_label
 from app.session import current_user
+from dragdl_core import rundir
 
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 
@@ -37,7 +38,7 @@ folder = Path(by_id[task_id]["run_dir"])
 
 from dragdl_core.runtime.predict import PredictError  # noqa: E402  (imports Paddle: after the cheap checks)
 
-meta = folder / "model" / "meta.json"
+meta = rundir.model_path(folder)
 try:
     model = predictor(str(folder), meta.stat().st_mtime if meta.exists() else 0.0)
 except PredictError as err:

@@ -147,13 +147,13 @@ def test_run_directory_reading_tolerates_a_line_being_written(tmp_path):
     metrics = rundir.read_metrics(tmp_path)
     assert (len(metrics.steps), len(metrics.epochs), len(metrics.tests)) == (1, 1, 0)
     assert rundir.read_report(tmp_path) is None and rundir.log_tail(tmp_path) == ""
-    assert rundir.describe(tmp_path, "local")["state"] == "queued"
+    assert rundir.task_record(tmp_path, "local")["state"] == "queued"
 
 
 def test_a_finished_run_reads_back_with_report_and_misclassified_images(trained_run):
     from dragdl_core import rundir
 
-    record = rundir.describe(trained_run, "local")
+    record = rundir.task_record(trained_run, "local")
     assert record["state"] == "succeeded" and record["accuracy"] > 0.5
     metrics = rundir.read_metrics(trained_run)
     assert metrics.epochs and metrics.steps and metrics.tests[0]["accuracy"] > 0.5

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import UserError
-from .. import config, registry
+from .. import config, registry, rundir
 from ..codegen import compile_graph
 from ..graph import GraphError, load_graph
 from ..validate import analyze
@@ -73,7 +73,7 @@ def script_env(threads: int | None = None) -> dict:
 def write_run_dir(run_dir: Path, graph, script: str) -> None:
     """graph.json and train.py, written once: a run directory keeps what was submitted and what ran."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in (("graph.json", graph.to_json()), ("train.py", script)):
+    for name, text in ((rundir.GRAPH, graph.to_json()), (rundir.SCRIPT, script)):
         path = run_dir / name
         if path.exists():
             if path.read_text(encoding="utf-8") != text:
@@ -88,12 +88,12 @@ def cmd_run(args) -> int:
         return _fail_with_errors(result.errors, False)
     run_dir = Path(args.run_dir)
     write_run_dir(run_dir, result.graph, compile_graph(result))
-    command = [sys.executable, str(run_dir / "train.py"), "--run-dir", str(run_dir)]
+    command = [sys.executable, str(run_dir / rundir.SCRIPT), "--run-dir", str(run_dir)]
     if sys.stderr.isatty():
         command.append("--progress")
     code = subprocess.call(command, env=script_env())
     if code != 0:
-        raise UserError(f"training failed (exit {code}); see {run_dir / 'log.txt'}", code=1)
+        raise UserError(f"training failed (exit {code}); see {run_dir / rundir.LOG}", code=1)
     return 0
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from . import UserError
-from .. import backbones, config, weights as store
+from .. import backbones, config, rundir, weights as store
 from .graph import _analysis, _fail_with_errors, cmd_run
 
 RESERVED = (store.IMAGENET, store.NONE)
@@ -147,11 +147,11 @@ def cmd_pretrain(args) -> int:
 
     from ..runtime.backbones import BackboneError, save_from_run
     trainer = analysis.params[analysis.order[-1].id]
-    checkpoint = "best.pdparams" if trainer["early_stopping_patience"] else "model.pdparams"  # what was exported
-    report = json.loads((run_dir / "report.json").read_text())
+    checkpoint = rundir.CHECKPOINT_BEST if trainer["early_stopping_patience"] else rundir.CHECKPOINT_MODEL  # what was exported
+    report = json.loads((run_dir / rundir.REPORT).read_text())
     dataset = analysis.order[0]
     try:
-        path = save_from_run(run_dir / "checkpoints" / checkpoint, backbones.get(arch), args.name)
+        path = save_from_run(rundir.checkpoint(run_dir, checkpoint), backbones.get(arch), args.name)
     except BackboneError as err:
         raise UserError(str(err)) from None
     store.write_meta(arch, args.name, {

@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 warnings.filterwarnings("ignore", message="No ccache found")
 import paddle  # noqa: E402
 
+from .. import rundir  # noqa: E402
 from .eager import ensure_eager  # noqa: E402
 from .modules import import_file  # noqa: E402
 
@@ -41,14 +42,14 @@ class Predictor:
     def __init__(self, run_dir):
         ensure_eager()
         self.dir = Path(run_dir)
-        meta_path = self.dir / "model" / "meta.json"
+        meta_path = rundir.model_path(self.dir)
         if not meta_path.exists():
             raise PredictError(f"{self.dir} has no exported model yet (model/meta.json); "
                                "prediction needs a run that finished training")
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
-        self.eval_transform = import_file(self.dir / "train.py", "dragdl_run_").eval_transform
-        self.model = paddle.jit.load(str(self.dir / "model" / "inference"))
+        self.eval_transform = import_file(self.dir / rundir.SCRIPT, "dragdl_run_").eval_transform
+        self.model = paddle.jit.load(str(rundir.model_path(self.dir, rundir.MODEL_PREFIX)))
         self.model.eval()
 
     def prepare(self, image: Image.Image) -> np.ndarray:

@@ -17,6 +17,7 @@ warnings.filterwarnings("ignore", message="No ccache found")
 warnings.filterwarnings("ignore", message="The input state dict is empty")  # SGD has no optimizer state
 import paddle  # noqa: E402  (after the warning filter: Paddle warns about ccache on import)
 
+from .. import rundir  # noqa: E402
 from .datasets import Split, to_pil  # noqa: E402
 
 CACHE_LIMIT_BYTES = 1 << 30
@@ -115,24 +116,18 @@ def classification_report(labels: np.ndarray, predicted: np.ndarray, classes: li
             "classes": list(classes), "per_class": per_class, "confusion_matrix": matrix.tolist()}
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 class Run:
     """One training run's directory: status, metrics, log, checkpoints, report and exported model."""
 
     def __init__(self, run_dir, *, epochs: int, seed: int, device: str = "auto", progress: bool = False):
         self.dir = Path(run_dir)
-        for sub in ("checkpoints", "model"):
+        for sub in (rundir.CHECKPOINTS, rundir.MODEL):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self.epochs, self.seed, self.progress = epochs, seed, progress
         self.device = resolve_device(device)
         paddle.set_device(self.device)
         seed_everything(seed)
-        self._log = open(self.dir / "log.txt", "a", encoding="utf-8")
+        self._log = open(self.dir / rundir.LOG, "a", encoding="utf-8")
         self.epoch, self.step, self.best_val, self.bad_epochs = 0, 0, -1.0, 0
         self.started = time.time()
         self._process = None
@@ -140,21 +135,19 @@ class Run:
 
     # -- logging -------------------------------------------------------------------------------------
     def log(self, message: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {message}"
+        line = rundir.log_line(message)
         print(line, flush=True)
         self._log.write(line + "\n")
         self._log.flush()
 
     def metric(self, kind: str, **values) -> None:
-        record = {"kind": kind, "time": round(time.time(), 3), **values}
-        with open(self.dir / "metrics.jsonl", "a", encoding="utf-8") as out:
-            out.write(json.dumps(record) + "\n")
+        rundir.append_metric(self.dir, kind, **values)
 
     def status(self, state: str, **extra) -> None:
-        status = {"state": state, "epoch": self.epoch, "epochs": self.epochs,
+        fields = {"epoch": self.epoch, "epochs": self.epochs,
                   "progress": round(self.epoch / self.epochs, 4) if self.epochs else 0.0,
-                  "device": self.device, "updated": round(time.time(), 3), **extra}
-        _atomic_write(self.dir / "status.json", json.dumps(status))
+                  "device": self.device, **extra}
+        rundir.write_status(self.dir, state, merge=False, **fields)
 
     def system(self) -> dict:
         try:
@@ -171,31 +164,31 @@ class Run:
     def resume(self, model, optimizer) -> int:
         """Load the last checkpoint if there is one; returns the epoch to start from. Metrics logged after
         that checkpoint (a half-finished epoch) are dropped, so every epoch is counted once."""
-        state_path = self.dir / "checkpoints" / "state.json"
+        state_path = rundir.checkpoint(self.dir, rundir.CHECKPOINT_STATE)
         if not state_path.exists():
             return 0
         state = json.loads(state_path.read_text())
-        model.set_state_dict(paddle.load(str(self.dir / "checkpoints" / "model.pdparams")))
-        optimizer.set_state_dict(paddle.load(str(self.dir / "checkpoints" / "optimizer.pdopt")))
+        model.set_state_dict(paddle.load(str(rundir.checkpoint(self.dir, rundir.CHECKPOINT_MODEL))))
+        optimizer.set_state_dict(paddle.load(str(rundir.checkpoint(self.dir, rundir.CHECKPOINT_OPTIMIZER))))
         self.epoch, self.step = state["epoch"], state["step"]
         self.best_val, self.bad_epochs = state["best_val"], state["bad_epochs"]
-        metrics = self.dir / "metrics.jsonl"
+        metrics = self.dir / rundir.METRICS
         if metrics.exists():
             kept = [line for line in metrics.read_text().splitlines()
                     if line.strip() and json.loads(line).get("epoch", 0) < self.epoch]
-            _atomic_write(metrics, "".join(line + "\n" for line in kept))
+            rundir.atomic_write(metrics, "".join(line + "\n" for line in kept))
         self.log(f"resumed from the checkpoint after epoch {self.epoch}")
         return self.epoch
 
     def _checkpoint(self, model, optimizer) -> None:
-        folder = self.dir / "checkpoints"
-        paddle.save(model.state_dict(), str(folder / "model.pdparams.tmp"))
-        paddle.save(optimizer.state_dict(), str(folder / "optimizer.pdopt.tmp"))
-        os.replace(folder / "model.pdparams.tmp", folder / "model.pdparams")
-        os.replace(folder / "optimizer.pdopt.tmp", folder / "optimizer.pdopt")
+        for state, name in ((model.state_dict(), rundir.CHECKPOINT_MODEL),
+                            (optimizer.state_dict(), rundir.CHECKPOINT_OPTIMIZER)):
+            path = rundir.checkpoint(self.dir, name)
+            paddle.save(state, str(path) + ".tmp")
+            os.replace(str(path) + ".tmp", path)
         # state.json last: a checkpoint counts only once it is complete. The random state needs no saving:
         # every epoch reseeds shuffling, augmentation and dropout from (seed, epoch).
-        _atomic_write(folder / "state.json", json.dumps(
+        rundir.atomic_write(rundir.checkpoint(self.dir, rundir.CHECKPOINT_STATE), json.dumps(
             {"epoch": self.epoch, "step": self.step, "best_val": self.best_val, "bad_epochs": self.bad_epochs,
              "seed": self.seed}))
 
@@ -246,7 +239,7 @@ class Run:
         val_acc = val["accuracy"] if val["accuracy"] == val["accuracy"] else train_acc  # nan: no val split
         if val_acc > self.best_val:
             self.best_val, self.bad_epochs = val_acc, 0
-            paddle.save(model.state_dict(), str(self.dir / "checkpoints" / "best.pdparams"))
+            paddle.save(model.state_dict(), str(rundir.checkpoint(self.dir, rundir.CHECKPOINT_BEST)))
         else:
             self.bad_epochs += 1
         self.epoch += 1
@@ -270,7 +263,7 @@ class Run:
     # -- the end -------------------------------------------------------------------------------------
     def finish(self, model, data, test_loader: Loader, loss_fn, restore_best: bool = False) -> dict:
         """Test the model, write report.json and the misclassified images, export for prediction."""
-        best = self.dir / "checkpoints" / "best.pdparams"
+        best = rundir.checkpoint(self.dir, rundir.CHECKPOINT_BEST)
         if restore_best and best.exists():
             model.set_state_dict(paddle.load(str(best)))
         result = evaluate(model, test_loader, loss_fn)
@@ -281,18 +274,18 @@ class Run:
                                                    if not p.stop_gradient),
                        "parameters": sum(int(np.prod(p.shape)) for p in model.parameters()),
                        "train_seconds": round(time.time() - self.started, 2)})
-        np.savez_compressed(self.dir / "test_predictions.npz", labels=result["labels"], predicted=predicted,
+        np.savez_compressed(self.dir / rundir.TEST_PREDICTIONS, labels=result["labels"], predicted=predicted,
                             probabilities=result["probabilities"].astype(np.float32))
         self._save_misclassified(data, result["labels"], predicted)
         self.export(model, data, test_loader)
-        _atomic_write(self.dir / "report.json", json.dumps(report, indent=2))
+        rundir.atomic_write(self.dir / rundir.REPORT, json.dumps(report, indent=2))
         self.metric("test", epoch=self.epoch, accuracy=round(report["accuracy"], 4), loss=round(result["loss"], 5))
         self.log(f"test accuracy {report['accuracy']:.3f} on {len(result['labels'])} images")
         self.status("succeeded", accuracy=report["accuracy"])
         return report
 
     def _save_misclassified(self, data, labels, predicted, limit: int = 32) -> None:
-        folder = self.dir / "misclassified"
+        folder = self.dir / rundir.MISCLASSIFIED_DIR
         folder.mkdir(exist_ok=True)
         for index in np.flatnonzero(labels != predicted)[:limit]:
             name = f"{index:05d}_{data.classes[labels[index]]}_as_{data.classes[predicted[index]]}.png"
@@ -304,10 +297,10 @@ class Run:
         model.eval()
         sample = next(iter(loader))[0]
         spec = paddle.static.InputSpec([None, *sample.shape[1:]], "float32", name="image")
-        paddle.jit.save(model, str(self.dir / "model" / "inference"), input_spec=[spec])
+        paddle.jit.save(model, str(rundir.model_path(self.dir, rundir.MODEL_PREFIX)), input_spec=[spec])
         meta = {"classes": data.classes, "image_shape": data.image_shape, "input_shape": list(sample.shape[1:]),
                 "preprocess": "train.py:eval_transform"}
-        _atomic_write(self.dir / "model" / "meta.json", json.dumps(meta, indent=2))
+        rundir.atomic_write(rundir.model_path(self.dir), json.dumps(meta, indent=2))
 
     def fail(self, error: BaseException) -> None:
         self.log("training failed:\n" + "".join(traceback.format_exception(error)).rstrip())

@@ -13,7 +13,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import caps, lifecycle, processes, rundir
+from .. import rundir
+from . import caps, lifecycle, processes
 from .connection import text_connection
 from .store import TaskStore
 
@@ -54,12 +55,12 @@ def _script_context(run_dir: Path):
     sys.stdout.flush()
     sys.stderr.flush()
     devnull = os.open(os.devnull, os.O_WRONLY)
-    log = os.open(run_dir / "log.txt", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    log = os.open(run_dir / rundir.LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(devnull, 1)
     os.dup2(log, 2)
     os.close(devnull)
     os.close(log)
-    sys.argv = [str(run_dir / "train.py"), "--run-dir", str(run_dir)]
+    sys.argv = [str(run_dir / rundir.SCRIPT), "--run-dir", str(run_dir)]
     os.chdir(run_dir)
     try:
         yield
@@ -80,7 +81,7 @@ def train(run_dir: Path, limits: caps.Limits) -> tuple[str, str | None]:
 
     try:
         with _script_context(run_dir):
-            runpy.run_path(str(run_dir / "train.py"), run_name="__main__")
+            runpy.run_path(str(run_dir / rundir.SCRIPT), run_name="__main__")
     except Interrupted:
         return "interrupted", None
     except MemoryError:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from . import caps, fair_queue, jobs, rundir
+from .. import rundir
+from . import caps, fair_queue, jobs
 from .store import TaskStore, now
 
 _CLEARED_ON_QUEUE = ("started", "finished", "worker", "heartbeat", "error", "stop_requested", "accuracy")

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from .. import config
-from ..rundir import read_graph, read_report, read_task
-from . import jobs, rundir
+from .. import rundir
+from . import folders, jobs
 from .connection import reachable
 from .errors import InvalidUser
 from .store import FINAL_STATES, TaskStore
@@ -25,28 +25,24 @@ SETTLING_S = 60  # a folder this fresh may be a submit whose record is being wri
 
 
 def _record(run_dir: Path, user: str) -> dict:
-    status, graph = rundir.read_status(run_dir), read_graph(run_dir) or {}
-    created = (run_dir / "graph.json").stat().st_mtime
-    state, error = status.get("state"), status.get("error")
-    if state not in FINAL_STATES:
-        error = (f"its task record was lost with Redis's data while it was {state or 'queued'}; retry resumes "
-                 "from the last finished epoch")
+    """The folder's task record; a task that was queued or running when its record was lost is failed."""
+    status = rundir.read_status(run_dir)
+    if status.get("state") not in FINAL_STATES:
+        error = (f"its task record was lost with Redis's data while it was {status.get('state') or 'queued'}; "
+                 "retry resumes from the last finished epoch")
         rundir.write_status(run_dir, "failed", error=error)
-        state = "failed"
-    report, task = read_report(run_dir) or {}, read_task(run_dir)
-    graph_name = str(graph.get("name") or run_dir.name)[:200]
-    return {"id": run_dir.name, "user": user, "name": str(task.get("name") or graph_name)[:200],
-            "graph_name": graph_name, "assignment": task.get("assignment"), "state": state,
-            "created": created, "finished": status.get("updated") or created, "run_dir": str(run_dir),
-            "attempts": 1, "job_id": jobs.job_id(run_dir.name, 1), "error": error,
-            "progress": 1.0 if state == "succeeded" else status.get("progress", 0.0),
-            "accuracy": report.get("accuracy") if state == "succeeded" else None,
-            "epoch": status.get("epoch"), "epochs": status.get("epochs")}
+    record = rundir.task_record(run_dir, user)
+    record["finished"] = status.get("updated") or record["created"]  # when it last changed before the loss
+    if record["state"] != "succeeded":
+        record["accuracy"] = None
+    for key in ("queue_position", "eta_seconds"):
+        del record[key]
+    return dict(record, attempts=1, job_id=jobs.job_id(run_dir.name, 1))
 
 
 def _settled(run_dir: Path) -> bool:
     """A task folder with a graph.json that is finished, or old enough not to be a submit in flight."""
-    graph = run_dir / "graph.json"
+    graph = run_dir / rundir.GRAPH
     if not graph.is_file():
         return False
     return (rundir.read_status(run_dir).get("state") in FINAL_STATES
@@ -65,7 +61,7 @@ def recover() -> list[str]:
         known = set(store.ids())
         for user_dir in sorted(runs.iterdir()):
             try:
-                user = rundir.check_user(user_dir.name)
+                user = folders.check_user(user_dir.name)
             except InvalidUser:  # not a user's folder: leave it alone
                 continue
             if not user_dir.is_dir():

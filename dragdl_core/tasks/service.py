@@ -16,7 +16,8 @@ from .. import assignments, class_config, datasets_store, quotas
 from ..codegen import compile_graph
 from ..graph import Graph
 from ..validate import analyze
-from . import access, caps, fair_queue, jobs, lifecycle, rundir
+from .. import rundir
+from . import access, caps, fair_queue, folders, jobs, lifecycle
 from .connection import reachable
 from .errors import Forbidden, InvalidGraph, LimitExceeded, TaskConflict, TaskNotFound
 from .store import FINAL_STATES, TaskStore, now, user_lock
@@ -95,7 +96,7 @@ def submit(graph, user: str, name: str | None = None, *, actor=None, assignment:
     the class's limits: epochs (InvalidGraph naming the Trainer), tasks queued and running (LimitExceeded),
     and datasets they may read (Forbidden). `assignment` names the assignment the graph was opened from
     (the Build page passes it), so the task counts for it on the leaderboard even after a rename."""
-    rundir.check_user(user)
+    folders.check_user(user)
     if assignment is not None and not assignments.NAME.fullmatch(str(assignment)):
         raise InvalidGraph([{"node": None, "field": None, "code": "bad_assignment",
                              "message": f"{assignment!r} is not an assignment name"}])
@@ -108,13 +109,13 @@ def submit(graph, user: str, name: str | None = None, *, actor=None, assignment:
         _check_class_limits(analysis)
     script = compile_graph(analysis)
     task_id = secrets.token_hex(8)  # 64 random bits: not guessable
-    run_dir = rundir.path_for(user, task_id)
+    run_dir = folders.path_for(user, task_id)
     with reachable():
         store = _store()
         store.redis.ping()  # before anything is written
         with _active_task_slot(store, user, actor):
             task = {"name": (name or analysis.graph.name)[:200], "assignment": assignment}
-            rundir.create(run_dir, analysis.graph.to_json(), script, task)
+            folders.create(run_dir, analysis.graph.to_json(), script, task)
             try:
                 store.create({"id": task_id, "user": user, **task, "graph_name": analysis.graph.name,
                               "state": "queued", "created": now(), "run_dir": str(run_dir), "attempts": 1,
@@ -122,7 +123,7 @@ def submit(graph, user: str, name: str | None = None, *, actor=None, assignment:
                 jobs.enqueue(task_id, 1)
             except BaseException:
                 store.delete(task_id, user)
-                rundir.remove(run_dir)
+                folders.remove(run_dir)
                 raise
         fair_queue.reorder()  # users interleave: one user's many tasks do not hold up the others'
     return task_id
@@ -175,7 +176,7 @@ def list_tasks(user: str | None = None, *, actor=None) -> list[dict]:
     """Tasks newest first, all users' when user is None (a student acting sees only their own)."""
     user = access.owner_filter(access.resolve(actor), user)
     if user is not None:
-        rundir.check_user(user)
+        folders.check_user(user)
     with reachable():
         store = _store()
         records = store.many(store.ids(user))
@@ -241,12 +242,12 @@ def delete(task_id: str, *, actor=None) -> None:
                 raise TaskConflict(f"task {task_id} did not stop in time; it was not deleted, try again")
         jobs.discard([record.get("job_id")])
         store.delete(task_id, record["user"])
-    rundir.remove(Path(record["run_dir"]))
+    folders.remove(Path(record["run_dir"]))
 
 
 def logs(task_id: str, tail: int = 200, *, actor=None) -> str:
     """The last `tail` lines of the task's log.txt (empty before training has written anything)."""
-    return rundir.tail(run_dir(task_id, actor=actor) / "log.txt", tail)
+    return rundir.tail(run_dir(task_id, actor=actor) / rundir.LOG, tail)
 
 
 def run_dir(task_id: str, *, actor=None) -> Path:

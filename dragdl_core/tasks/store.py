@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 
+from ..rundir import FINAL_STATES  # noqa: F401  (status.json and the records share the states)
 from .connection import text_connection
 
 PREFIX = "dragdl:"
@@ -15,7 +16,6 @@ ALL_INDEX = PREFIX + "tasks"
 RUNNING = PREFIX + "running"
 STATS = PREFIX + "stats"
 STATES = ("queued", "running", "succeeded", "failed", "stopped")
-FINAL_STATES = ("succeeded", "failed", "stopped")
 
 _FLOATS = ("created", "started", "finished", "heartbeat", "accuracy", "progress")
 _INTS = ("attempts",)
