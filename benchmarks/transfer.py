@@ -29,7 +29,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dragdl_core.runtime.synthetic_shapes import SHAPE_NAMES, draw_one  # noqa: E402
+from dragdl_core.synthetic_shapes import SHAPE_NAMES, draw_one  # noqa: E402
 
 SOURCE_CLASSES, TARGET_CLASSES = SHAPE_NAMES[:4], SHAPE_NAMES[4:8]
 IMAGENET_NORM = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}

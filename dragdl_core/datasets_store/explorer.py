@@ -11,9 +11,9 @@ from pathlib import Path
 from .. import access, config
 from ..users import as_actor
 from ..nodes.datasets.base import split_sizes
-from ..nodes.datasets.image_folder import class_dirs, image_files, is_dataset_name
 from . import metadata
 from .errors import DatasetError
+from .folders import class_dirs, image_files, is_dataset_name
 from .importer import TRASH_PREFIX, remove_tree
 from .ownership import DatasetAccessDenied, check_owner, may_see
 from .stats import Stats, class_counts, scan

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..nodes.datasets.image_folder import is_dataset_name
 from .errors import DatasetError
+from .folders import is_dataset_name
 
 MAX_CLASS_NAME = 64
 MAX_FILE_STEM = 80

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..nodes.datasets.image_folder import class_dirs, image_files
+from .folders import class_dirs, image_files
 from .images import ImageFacts
 
 

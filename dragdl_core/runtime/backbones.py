@@ -7,20 +7,16 @@ from __future__ import annotations
 import copy
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-warnings.filterwarnings("ignore", message="No ccache found")
-warnings.filterwarnings("ignore", message="When training, we now always track")  # Paddle, on every BatchNorm
-import paddle  # noqa: E402
-import paddle.nn.functional as F  # noqa: E402
-from paddle import nn  # noqa: E402
+from .. import backbones as catalog, rundir, weights as store
+from ..backbones.arch import RELU, Arch, Block
+from .paddle_quiet import count_parameters, nn, paddle
+from .training import Loader
 
-from .. import backbones as catalog, weights as store  # noqa: E402
-from ..backbones.arch import RELU, Arch, Block  # noqa: E402
-from .training import Loader  # noqa: E402
+F = nn.functional
 
 # Layers that behave differently in training: a frozen block keeps them in evaluation mode.
 MODE_DEPENDENT = (nn.BatchNorm, nn.BatchNorm1D, nn.BatchNorm2D, nn.BatchNorm3D, nn.Dropout, nn.Dropout2D,
@@ -35,7 +31,7 @@ class BackboneError(RuntimeError):
 
 def say(message: str) -> None:
     """A line for the run's log: on stderr, which a worker appends to log.txt (it drops stdout)."""
-    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+    print(rundir.log_line(message), file=sys.stderr, flush=True)
 
 
 def arch_spec(name: str) -> Arch:
@@ -112,13 +108,6 @@ def apply_freeze(extractor: FeatureExtractor, freeze: str, trainable_blocks: int
                 if isinstance(sub, MODE_DEPENDENT) and id(sub) not in hooked:
                     sub.register_forward_pre_hook(_stay_in_eval)
                     hooked.add(id(sub))
-
-
-def count_parameters(layer: nn.Layer) -> tuple[int, int]:
-    """(all parameters, trainable ones) - BatchNorm running statistics count as parameters, never trainable."""
-    params = layer.parameters()
-    total = sum(int(np.prod(p.shape)) for p in params)
-    return total, sum(int(np.prod(p.shape)) for p in params if not p.stop_gradient)
 
 
 def weights_file(arch: Arch, weights: str) -> Path:

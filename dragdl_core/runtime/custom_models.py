@@ -14,13 +14,10 @@ import inspect
 import math
 from pathlib import Path
 
-from .backbones import count_parameters  # first: it quiets Paddle's import warnings
-import paddle  # noqa: E402
-from paddle import nn  # noqa: E402
-
-from ..backbones.arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block  # noqa: E402
-from ..backbones.custom import stride_windows  # noqa: E402
-from .modules import import_file  # noqa: E402
+from ..backbones.arch import IMAGENET_MEAN, IMAGENET_STD, Arch, Block
+from ..backbones.custom import stride_windows
+from .modules import import_file
+from .paddle_quiet import count_parameters, nn, paddle
 
 FEATURES = "features"
 PROBE_SIZE = 64

@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from ..nodes.datasets.base import split_sizes
-from ..nodes.datasets.image_folder import class_folders, image_files
+from ..datasets_store.folders import image_files
+from ..nodes.datasets.image_folder import class_folders
 from ..registry import ShapeError
 
 
@@ -76,7 +77,7 @@ def digits(val_ratio=0.1, test_ratio=0.2, seed=0, limit_per_class=None) -> Data:
 
 def shapes(num_classes=4, image_size=32, samples_per_class=100, noise=0.1, val_ratio=0.1, test_ratio=0.2,
            seed=0, limit_per_class=None) -> Data:
-    from .synthetic_shapes import SHAPE_NAMES, draw_shapes
+    from ..synthetic_shapes import SHAPE_NAMES, draw_shapes
 
     images, labels = draw_shapes(num_classes, image_size, samples_per_class, noise, seed)
     return split(images, labels, SHAPE_NAMES[:num_classes], val_ratio, test_ratio, seed, limit_per_class)

@@ -2,11 +2,11 @@
 checked by running one batch. A FeatureExtractor contributes one row per block, like the pure summary."""
 from __future__ import annotations
 
-import paddle
-import paddle.nn.functional as F
-
 from ..backbones.arch import RELU
-from .backbones import FeatureExtractor, count_parameters, sublayer
+from .backbones import FeatureExtractor, sublayer
+from .paddle_quiet import count_parameters, nn, paddle
+
+F = nn.functional
 
 
 def _row(layer_name: str, x, layers) -> dict:

@@ -8,17 +8,13 @@ import random
 import sys
 import time
 import traceback
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-warnings.filterwarnings("ignore", message="No ccache found")
-warnings.filterwarnings("ignore", message="The input state dict is empty")  # SGD has no optimizer state
-import paddle  # noqa: E402  (after the warning filter: Paddle warns about ccache on import)
-
-from .. import rundir  # noqa: E402
-from .datasets import Split, to_pil  # noqa: E402
+from .. import rundir
+from .datasets import Split, to_pil
+from .paddle_quiet import paddle
 
 CACHE_LIMIT_BYTES = 1 << 30
 STATUS_EVERY_S = 0.5  # status.json (progress) at most this often: the task list polls it, the loop pays for it

@@ -1,40 +1,22 @@
-from pathlib import Path
-
 from ... import config
-from ...names import is_folder_name
 from ...params import MISSING, Choice, Int, Text
 from ...registry import ShapeError, register
 from .base import SPLIT_PARAMS, DatasetNode
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
-
-
-def is_dataset_name(name: str) -> bool:
-    """Names that are one safe folder under the datasets directory: no separators, no '..', no dot first."""
-    return is_folder_name(name)
-
-
-def class_dirs(root: Path) -> list[Path]:
-    """The class folders of a dataset folder, sorted; hidden ones (metadata, staging) are not classes."""
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def image_files(folder: Path) -> list[Path]:
-    """The images of one class folder, sorted: what training loads and what the explorer counts."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
 def _visible_to_acting_user(root) -> bool:
     """Another student's private dataset reads as absent: validation must not reveal that it exists."""
     from ... import access
-    from ...datasets_store.ownership import may_see  # here: the store itself imports this module
+    from ...datasets_store.ownership import may_see
 
     actor = access.acting()
     return actor is None or may_see(root, actor)
 
 
 def class_folders(name: str):
-    """The class folders of the user dataset `name` (sorted), or ShapeError saying what is missing."""
+    """The class folders of the user dataset `name` (sorted), or ShapeError saying what is missing. The store
+    is imported on first use: it costs Pillow, which a graph without an ImageFolder never needs."""
+    from ...datasets_store.folders import class_dirs, is_dataset_name
+
     if not is_dataset_name(name):
         raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")
     root = config.datasets_dir() / name

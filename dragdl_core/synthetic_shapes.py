@@ -1,5 +1,6 @@
 """The synthetic Shapes dataset: coloured shapes on coloured backgrounds, drawn deterministically from a seed.
-It works offline at any size, which makes it the teaching set for augmentation and for CI."""
+It works offline at any size, which makes it the teaching set for augmentation and for CI. Pure (numpy and
+Pillow): the store's demo dataset and the runtime both draw from here."""
 from __future__ import annotations
 
 import math
