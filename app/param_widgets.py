@@ -68,3 +68,9 @@ def param_widget(name: str, decl: Param, value: Any, key: str, on_change: Callab
                      help=help_, placeholder="choose one")
     else:  # text
         st.text_input(label, value="" if value is None else str(value), key=key, on_change=changed, help=help_)
+
+
+def param_slider(name: str, decl: Param, key: str, step: float) -> Any:
+    """A slider over a bounded number parameter outside the canvas (e.g. the Datasets page's split preview):
+    bounds, default and help come from the declaration, so the page cannot drift from what the node accepts."""
+    return st.slider(name, decl.min, decl.max, decl.default, step, key=key, help=forms.help_text(decl))

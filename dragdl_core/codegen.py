@@ -11,19 +11,6 @@ import textwrap
 from . import registry
 from .validate import Analysis, analyze
 
-OPTIMIZERS = {
-    "sgd": "paddle.optimizer.SGD(learning_rate=lr, parameters=model.parameters(), weight_decay={wd})",
-    "momentum": "paddle.optimizer.Momentum(learning_rate=lr, momentum=0.9, parameters=model.parameters(), "
-                "weight_decay={wd})",
-    "adam": "paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters(), weight_decay={wd})",
-    "adamw": "paddle.optimizer.AdamW(learning_rate=lr, parameters=model.parameters(), weight_decay={wd})",
-}
-SCHEDULES = {
-    "constant": "{lr}",
-    "cosine": "paddle.optimizer.lr.CosineAnnealingDecay(learning_rate={lr}, T_max=EPOCHS)",
-    "step": "paddle.optimizer.lr.StepDecay(learning_rate={lr}, step_size=max(1, EPOCHS // 3), gamma=0.1)",
-}
-
 
 class CompileError(ValueError):
     def __init__(self, errors: list[dict]):
@@ -80,7 +67,7 @@ def has_random_transform(analysis: Analysis) -> bool:
 def _caches_features(analysis: Analysis, random_train: bool) -> bool:
     """A frozen backbone with no random transform before it gives the same features every epoch."""
     return not random_train and any(
-        getattr(registry.get(n.type), "caches_features", lambda params: False)(analysis.params[n.id])
+        registry.get(n.type).caches_features(analysis.params[n.id])
         for n in analysis.order)
 
 
@@ -108,11 +95,11 @@ def compile_graph(source) -> str:
     tp = analysis.params[trainer.id]
     random_train = has_random_transform(analysis)
     path = " -> ".join(n.id for n in order)
-    lr_code = SCHEDULES[tp["lr_schedule"]].format(lr=tp["learning_rate"])
-    optimizer_code = OPTIMIZERS[tp["optimizer"]].format(wd=tp["weight_decay"])
+    trainer_type = registry.get(trainer.type)
+    lr_code, optimizer_code = trainer_type.schedule_code(tp), trainer_type.optimizer_code(tp)
     title = re.sub(r"[^\w .,()+-]", "_", graph.name)  # the name lands in a docstring: keep it inert
     folder = re.sub(r"[^\w.-]", "_", graph.name)
-    imports = sorted({line for n in order for line in getattr(registry.get(n.type), "imports", ())})
+    imports = sorted({line for n in order for line in registry.get(n.type).imports})
     cache = _caches_features(analysis, random_train)
     net, inputs = ("head", "features") if cache else ("model", "images")  # what the loop trains, and on what
     cache_lines = textwrap.indent(FEATURE_CACHE_LINES, " " * 8) if cache else ""

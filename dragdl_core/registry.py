@@ -82,6 +82,22 @@ class NodeType:
         """A Python expression that builds this node in the generated script."""
         raise NotImplementedError(self.name)
 
+    # -- optional hooks: declared here with the answer most node types give, overridden where it differs --
+    imports: ClassVar[tuple[str, ...]] = ()  # extra import lines the generated script needs for this node
+
+    def count_parameters(self, params: dict[str, Any], in_shape: list[int], out_shape: list[int]) -> tuple[int, int]:
+        """(all parameters, trainable ones) the node adds to the model; only nodes with weights override."""
+        return 0, 0
+
+    def summary_rows(self, params: dict[str, Any], in_shape: list[int]) -> list[dict] | None:
+        """Rows of its own for the model summary (a backbone gives one per block); None: the one row that
+        count_parameters fills."""
+        return None
+
+    def caches_features(self, params: dict[str, Any]) -> bool:
+        """Whether its output is the same every epoch, so it can be computed once (a frozen backbone)."""
+        return False
+
     def to_doc(self) -> dict:
         return {"type": self.name, "category": self.category, "group": PALETTE_GROUPS[self.category],
                 "description": self.description,

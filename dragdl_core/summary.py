@@ -28,9 +28,9 @@ def summarize(source) -> dict:
 
 def node_rows(node_type, node, analysis: Analysis, input_id: str) -> list[dict]:
     params, in_shape = analysis.params[node.id], analysis.shapes[input_id]
-    if hasattr(node_type, "summary_rows"):
-        return node_type.summary_rows(params, in_shape)
-    counter = getattr(node_type, "count_parameters", None)
-    total, trainable = counter(params, in_shape, analysis.shapes[node.id]) if counter else (0, 0)
+    rows = node_type.summary_rows(params, in_shape)
+    if rows is not None:
+        return rows
+    total, trainable = node_type.count_parameters(params, in_shape, analysis.shapes[node.id])
     return [{"layer": f"{node.id} ({node.type})", "output_shape": analysis.shapes[node.id],
              "parameters": total, "trainable": trainable}]

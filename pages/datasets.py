@@ -14,7 +14,9 @@ if str(ROOT) not in sys.path:  # run on its own (streamlit run pages/datasets.py
     sys.path.insert(0, str(ROOT))
 
 from app.session import current_actor  # noqa: E402
+from app.param_widgets import param_slider  # noqa: E402
 from dragdl_core import datasets_store as store  # noqa: E402
+from dragdl_core.nodes.datasets.base import SPLIT_PARAMS  # noqa: E402
 
 SAMPLES_PER_CLASS = 6
 SHOWN_SKIPS = 200
@@ -138,8 +140,10 @@ def split_preview(info) -> None:
     with st.expander("Train / validation / test split"):
         st.caption("What an ImageFolder node with these ratios trains, validates and tests on (stratified per class).")
         left, right = st.columns(2)
-        val = left.slider("val_ratio", 0.0, 0.5, 0.1, 0.05, key="val_ratio")
-        test = right.slider("test_ratio", 0.05, 0.5, 0.2, 0.05, key="test_ratio")
+        with left:
+            val = param_slider("val_ratio", SPLIT_PARAMS["val_ratio"], key="val_ratio", step=0.05)
+        with right:
+            test = param_slider("test_ratio", SPLIT_PARAMS["test_ratio"], key="test_ratio", step=0.05)
         rows = [{"class": c, **parts} for c, parts in store.split_preview(info.classes, val, test).items()]
         st.dataframe(rows, hide_index=True)
 
