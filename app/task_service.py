@@ -1,15 +1,15 @@
 """The app's one door to the task service, `dragdl_core.tasks`, whose API the pages use as is.
 
-Runs already on disk that the service does not know (`<home>/runs/<user>/<id>/`, written e.g. by
-`python -m dragdl_core run GRAPH --run-dir ...`) are shown too, read-only; so are all runs while Redis is
-not reachable, and every action that needs the queue then says so instead of failing."""
+Runs already on disk that the service does not know are shown too, read-only, as `tasks list` shows them
+(`dragdl_core.tasks.listing`); so are all runs while Redis is not reachable, and every action that needs
+the queue then says so instead of failing."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from app.session import current_actor  # every call acts for the signed-in user: the service checks them
-from dragdl_core import config, rundir
 from dragdl_core import tasks as _service
+from dragdl_core.tasks import listing
 from dragdl_core.tasks import InvalidGraph, ServiceUnavailable, TaskError, TaskNotFound  # noqa: F401  (for pages)
 
 ACTIVE_STATES = ("queued", "running")
@@ -62,27 +62,10 @@ def queue_status(actor) -> dict:
     return _require().queue_status(actor=actor)
 
 
-def _user_runs(user: str) -> Path:
-    return config.runs_dir() / user
-
-
-def _disk_runs(user: str) -> dict[str, dict]:
-    folder = _user_runs(user)
-    if not folder.is_dir():
-        return {}
-    return {d.name: dict(rundir.task_record(d, user), read_only=True) for d in folder.iterdir() if d.is_dir()}
-
-
 def list_tasks(user: str) -> list[dict]:
-    """The user's tasks, newest first: the service's, plus runs on disk it does not know (trained with
-    `python -m dragdl_core run ... --run-dir <home>/runs/<user>/<name>`), which are read-only."""
-    tasks = _disk_runs(user)
-    if available():
-        try:
-            tasks.update({t["id"]: t for t in _service.list_tasks(user, actor=current_actor())})
-        except ServiceUnavailable:
-            pass  # Redis went away: the pages say so (problem()), the runs on disk still show
-    return sorted(tasks.values(), key=lambda t: t.get("created") or 0, reverse=True)
+    """The user's tasks, newest first, as `tasks list --user` shows them (dragdl_core.tasks.listing); while
+    Redis is away, the runs on disk alone."""
+    return listing.list_tasks(user, actor=current_actor(), offline=True)
 
 
 def finished_tasks(user: str) -> list[dict]:
@@ -91,15 +74,7 @@ def finished_tasks(user: str) -> list[dict]:
 
 
 def status(task_id: str, user: str) -> dict:
-    if available():
-        try:
-            return _service.status(task_id, actor=current_actor())
-        except (TaskNotFound, ServiceUnavailable):
-            pass
-    path = _user_runs(user) / task_id
-    if path.parent != _user_runs(user) or task_id in ("", ".", "..") or not path.is_dir():
-        raise TaskNotFound(task_id)
-    return rundir.task_record(path, user)
+    return listing.status(task_id, user, actor=current_actor())
 
 
 def run_dir(task_id: str, user: str) -> Path:
@@ -107,9 +82,4 @@ def run_dir(task_id: str, user: str) -> Path:
 
 
 def logs(task_id: str, user: str, tail: int = 200) -> str:
-    if available():
-        try:
-            return _service.logs(task_id, tail=tail, actor=current_actor())
-        except (TaskNotFound, ServiceUnavailable):
-            pass
-    return rundir.log_tail(run_dir(task_id, user), tail)
+    return listing.logs(task_id, user, tail, actor=current_actor())

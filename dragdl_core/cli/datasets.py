@@ -1,31 +1,13 @@
 """datasets import | list | show | delete | demo | fetch: user image datasets and Paddle's downloads."""
 from __future__ import annotations
 
-import json
 import sys
 
 from . import UserError
 from .. import datasets_store as store
+from .common import ProgressBar, add_json_option, print_json
 
 SHOWN_SKIPS = 20
-
-
-class ProgressBar:
-    """`importing [#####.....] 120/400` on stderr, redrawn only when it changes; silent when not a terminal."""
-
-    def __init__(self, label: str, width: int = 30):
-        self.label, self.width, self.last = label, width, None
-        self.enabled = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // total if total else self.width
-        if not self.enabled or (filled, done == total) == self.last:
-            return
-        self.last = (filled, done == total)
-        sys.stderr.write(f"\r{self.label} [{'#' * filled:.<{self.width}}] {done}/{total}")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def _store_call(function, *args, **kwargs):
@@ -73,7 +55,7 @@ def cmd_demo(args) -> int:
 def cmd_list(args) -> int:
     datasets = store.list_datasets()
     if args.json:
-        print(json.dumps([d.to_dict() for d in datasets], indent=2))
+        print_json([d.to_dict() for d in datasets])
         return 0
     if not datasets:
         print("no datasets yet; import one with `python -m dragdl_core datasets import ZIP --name NAME`")
@@ -86,7 +68,7 @@ def cmd_list(args) -> int:
 def cmd_show(args) -> int:
     info = _store_call(store.describe, args.name)
     if args.json:
-        print(json.dumps(info.to_dict(), indent=2))
+        print_json(info.to_dict())
         return 0
     print(f"{info.name}: {len(info.classes)} classes, {info.images} images, owner {info.owner or '-'}, "
           f"from {info.meta.get('source') or 'a folder made by hand'}")
@@ -146,12 +128,12 @@ def register(sub) -> None:
     c.set_defaults(handler=cmd_demo)
 
     c = commands.add_parser("list", help="the datasets with their class and image counts")
-    c.add_argument("--json", action="store_true")
+    add_json_option(c)
     c.set_defaults(handler=cmd_list)
 
     c = commands.add_parser("show", help="one dataset: class counts, image sizes and modes, import report")
     c.add_argument("name")
-    c.add_argument("--json", action="store_true")
+    add_json_option(c)
     c.set_defaults(handler=cmd_show)
 
     c = commands.add_parser("delete", help="delete a dataset")

@@ -1,7 +1,6 @@
 """validate, compile, run, predict, nodes: the graph commands."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,38 +9,15 @@ from pathlib import Path
 from . import UserError
 from .. import config, registry, rundir
 from ..codegen import compile_graph
-from ..graph import GraphError, load_graph
-from ..validate import analyze
-
-
-def _load(path: str):
-    """The graph in a file, or one clear line for the user."""
-    try:
-        return load_graph(Path(path))
-    except GraphError as err:
-        raise UserError(str(err)) from None
-
-
-def _analysis(path: str):
-    return analyze(_load(path))
-
-
-def _fail_with_errors(errors: list[dict], as_json: bool) -> int:
-    if as_json:
-        print(json.dumps(errors, indent=2))
-    else:
-        for e in errors:
-            where = f"{e['node']}.{e['field']}" if e["node"] and e["field"] else (e["node"] or "graph")
-            print(f"{where}: {e['message']}", file=sys.stderr)
-    return 2
+from .common import add_json_option, analyze_file, print_errors, print_json
 
 
 def cmd_validate(args) -> int:
-    result = _analysis(args.graph)
+    result = analyze_file(args.graph)
     if result.errors:
-        return _fail_with_errors(result.errors, args.json)
+        return print_errors(result.errors, args.json)
     if args.json:
-        print(json.dumps({"valid": True, "shapes": result.shapes}, indent=2))
+        print_json({"valid": True, "shapes": result.shapes})
     else:
         print(f"valid: {len(result.order)} nodes; output shapes: "
               + ", ".join(f"{k} {v}" for k, v in result.shapes.items()))
@@ -49,9 +25,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    result = _analysis(args.graph)
+    result = analyze_file(args.graph)
     if result.errors:
-        return _fail_with_errors(result.errors, False)
+        return print_errors(result.errors, False)
     script = compile_graph(result)
     if args.output:
         Path(args.output).write_text(script, encoding="utf-8")
@@ -83,9 +59,9 @@ def write_run_dir(run_dir: Path, graph, script: str) -> None:
 
 
 def cmd_run(args) -> int:
-    result = _analysis(args.graph)
+    result = analyze_file(args.graph)
     if result.errors:
-        return _fail_with_errors(result.errors, False)
+        return print_errors(result.errors, False)
     run_dir = Path(args.run_dir)
     write_run_dir(run_dir, result.graph, compile_graph(result))
     command = [sys.executable, str(run_dir / rundir.SCRIPT), "--run-dir", str(run_dir)]
@@ -106,8 +82,7 @@ def cmd_predict(args) -> int:
     except PredictError as err:
         raise UserError(str(err)) from None
     if args.json:
-        print(json.dumps([{"image": r.source, "top": r.top, "probabilities": r.probabilities}
-                          for r in results], indent=2))
+        print_json([{"image": r.source, "top": r.top, "probabilities": r.probabilities} for r in results])
     else:
         for r in results:
             best = list(r.probabilities.items())[:3]
@@ -118,7 +93,7 @@ def cmd_predict(args) -> int:
 def cmd_nodes(args) -> int:
     docs = [t.to_doc() for t in registry.node_types().values()]
     if args.json:
-        print(json.dumps(docs, indent=2, default=str))
+        print_json(docs)
         return 0
     for doc in docs:
         print(f"{doc['type']:<22} {doc['group']:<11} {doc['description']}")
@@ -131,7 +106,7 @@ def cmd_nodes(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("validate", help="check a graph; exit 2 with its errors when it is not valid")
     p.add_argument("graph")
-    p.add_argument("--json", action="store_true", help="errors (or shapes) as JSON")
+    add_json_option(p, "errors (or shapes) as JSON")
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("compile", help="print the standalone PaddlePaddle training script for a graph")
@@ -147,9 +122,9 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="class probabilities for images, from a finished run")
     p.add_argument("run_dir")
     p.add_argument("images", nargs="+")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     p.set_defaults(handler=cmd_predict)
 
     p = sub.add_parser("nodes", help="list every node type with its parameters")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     p.set_defaults(handler=cmd_nodes)

@@ -12,6 +12,7 @@ from pathlib import Path
 from . import UserError
 from .. import backbones
 from ..backbones import custom
+from .common import add_json_option, print_json
 
 
 def cmd_register(args) -> int:
@@ -64,7 +65,7 @@ def cmd_list(args) -> int:
         except ValueError as err:
             rows.append({"arch": folder.name, "path": str(folder), "error": str(err)})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows)
     elif not rows:
         print(f"no custom models in {root}; register one with "
               "`python -m dragdl_core models register FILE --name N`")
@@ -100,7 +101,7 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_register)
 
     p = commands.add_parser("list", help="registered custom models")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     p.set_defaults(handler=cmd_list)
 
     p = commands.add_parser("remove", help="unregister a custom model")

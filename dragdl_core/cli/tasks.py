@@ -8,7 +8,7 @@ import sys
 
 from . import UserError
 from ..users import LOCAL_USER
-from .graph import _fail_with_errors, _load
+from .common import add_json_option, load_graph_file, print_errors, print_json
 
 DEFAULT_USER = LOCAL_USER
 
@@ -45,14 +45,14 @@ def _line(task: dict) -> str:
 
 
 def cmd_submit(args) -> int:
-    graph = _load(args.graph)
+    graph = load_graph_file(args.graph)
     tasks = _service()
     try:
         task_id = tasks.submit(graph, args.user, name=args.name, assignment=args.assignment)
     except tasks.InvalidGraph as err:
         if args.json:
-            print(json.dumps({"errors": err.errors}, indent=2))
-        return _fail_with_errors(err.errors, as_json=False)  # the same lines on stderr either way
+            print_json({"errors": err.errors})
+        return print_errors(err.errors, as_json=False)  # the same lines on stderr either way
     except tasks.TaskError as err:
         raise UserError(str(err)) from None
     print(json.dumps({"id": task_id}) if args.json else task_id)
@@ -60,9 +60,11 @@ def cmd_submit(args) -> int:
 
 
 def cmd_list(args) -> int:
-    listing = _call(_service().list_tasks, args.user)
+    from ..tasks import listing as tasks_listing  # the app lists with it too, so the two agree
+
+    listing = _call(tasks_listing.list_tasks, args.user)
     if args.json:
-        print(json.dumps(listing, indent=2))
+        print_json(listing)
     elif not listing:
         print("no tasks" + (f" for {args.user}" if args.user else ""))
     else:
@@ -74,7 +76,7 @@ def cmd_list(args) -> int:
 def cmd_status(args) -> int:
     task = _call(_service().status, args.id)
     if args.json:
-        print(json.dumps(task, indent=2))
+        print_json(task)
     else:
         print(_line(task))
         print(f"run directory: {task['run_dir']}")
@@ -125,16 +127,17 @@ def register(sub) -> None:
     p.add_argument("--name", help="task name (default: the graph's name)")
     p.add_argument("--assignment", help="the assignment this task counts for on the leaderboard (default: the "
                                         "one named like the graph, if any)")
-    p.add_argument("--json", action="store_true", help='print {"id": ...}')
+    add_json_option(p, 'print {"id": ...}')
     p.set_defaults(handler=cmd_submit)
 
-    p = commands.add_parser("list", help="tasks, newest first")
+    p = commands.add_parser("list", help="tasks, newest first (with runs on disk the service does not know, "
+                                         "read-only, as the app shows them)")
     p.add_argument("--user", help="only this user's tasks")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     p.set_defaults(handler=cmd_list)
 
     p = _task_command(commands, "status", cmd_status, "one task's state, progress and result")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     p = _task_command(commands, "stop", cmd_stop, "stop a queued or running task (keeps metrics, log, checkpoints)")
     p.add_argument("--wait", type=float, default=15.0, help="seconds to wait for it to end (default 15)")
     _task_command(commands, "retry", cmd_retry, "queue a failed or stopped task again, resuming from its checkpoint")

@@ -10,12 +10,12 @@ Run on the server by whoever runs the instance: the command line is trusted."""
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 
 from . import UserError
 from .. import class_config
 from ..users import UsersError, UsersFile, new_password
+from .common import add_json_option, print_json
 
 
 def _users(args) -> UsersFile:
@@ -83,8 +83,8 @@ def cmd_list(args) -> int:
     except UsersError as err:
         raise UserError(str(err)) from None
     if args.json:
-        print(json.dumps([{"username": a.username, "role": a.role, "name": a.name, "email": a.email}
-                          for a in accounts], indent=2))
+        print_json([{"username": a.username, "role": a.role, "name": a.name, "email": a.email}
+                    for a in accounts])
     elif not accounts:
         print(f"no accounts in {users.path}" + ("" if users.exists() else " (it does not exist yet)"))
     else:
@@ -128,7 +128,7 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_add)
 
     p = cmds.add_parser("list", help="list accounts (never their passwords)")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     _where(p)
     p.set_defaults(handler=cmd_list)
 

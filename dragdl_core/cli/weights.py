@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 
 from . import UserError
 from .. import backbones, config, rundir, weights as store
-from .graph import _analysis, _fail_with_errors, cmd_run
+from .common import add_json_option, analyze_file, print_errors, print_json
+from .graph import cmd_run
 
 RESERVED = (store.IMAGENET, store.NONE)
 
@@ -47,7 +48,7 @@ def cmd_list(args) -> int:
     archs = [{**arch.to_doc(), "imagenet_weights": imagenet_status(arch)} for arch in backbones.catalog().values()]
     entries = store.stored()
     if args.json:
-        print(json.dumps({"archs": archs, "stored": entries}, indent=2))
+        print_json({"archs": archs, "stored": entries})
         return 0
     print(f"{'ARCH':<22}{'FEATURES':>9}{'PARAMS':>12}  IMAGENET WEIGHTS")
     for a in archs:
@@ -131,9 +132,9 @@ def _backbone_node(analysis):
 
 
 def cmd_pretrain(args) -> int:
-    analysis = _analysis(args.graph)
+    analysis = analyze_file(args.graph)
     if analysis.errors:
-        return _fail_with_errors(analysis.errors, False)
+        return print_errors(analysis.errors, False)
     node, params = _backbone_node(analysis)
     if params["freeze"] == "features":
         raise UserError(f"'{node.id}' has freeze 'features': its weights would not learn anything; use "
@@ -169,7 +170,7 @@ def register(sub) -> None:
     commands = weights.add_subparsers(dest="weights_command", required=True, metavar="SUBCOMMAND")
 
     p = commands.add_parser("list", help="architectures, their ImageNet weights, and every stored weights file")
-    p.add_argument("--json", action="store_true")
+    add_json_option(p)
     p.set_defaults(handler=cmd_list)
 
     p = commands.add_parser("fetch", help="download PaddlePaddle's ImageNet weights for ARCH (needs internet)")

@@ -218,13 +218,19 @@ class Run:
             self.status("running", progress=round((self.epoch + self._steps_in_epoch / steps_per_epoch)
                                                   / self.epochs, 4))
         if self.progress:
-            done = self._steps_in_epoch / steps_per_epoch
-            bar = "#" * int(done * 30)
-            sys.stderr.write(f"\repoch {self.epoch + 1}/{self.epochs} [{bar:<30}] {self._steps_in_epoch}/"
-                             f"{steps_per_epoch} loss {loss_value:.4f}")
-            if self._steps_in_epoch == steps_per_epoch:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+            self._progress_bar(steps_per_epoch, loss_value)
+
+    def _progress_bar(self, steps_per_epoch: int, loss: float) -> None:
+        """`epoch 2/5: 40%|####      | 8/20 [loss=0.4132]` on stderr (tqdm), one bar an epoch."""
+        if self._steps_in_epoch == 1:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=steps_per_epoch, desc=f"epoch {self.epoch + 1}/{self.epochs}", unit="step",
+                             file=sys.stderr, leave=True)
+        self._bar.update(1)
+        self._bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        if self._steps_in_epoch == steps_per_epoch:
+            self._bar.close()
 
     def end_epoch(self, model, optimizer, val: dict) -> None:
         """Record the epoch, checkpoint it, and track the best validation accuracy for early stopping."""
