@@ -35,8 +35,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+import dragdl_core
+
 CONFIG_ENV = "DRAGDL_CONFIG"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(dragdl_core.__file__).resolve().parent.parent  # the checkout, wherever this module sits
 
 log = logging.getLogger("dragdl.config")
 
