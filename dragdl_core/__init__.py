@@ -5,8 +5,14 @@ keystroke. Paddle lives in `dragdl_core.runtime`; RQ and Redis in `dragdl_core.t
 
 __version__ = "0.1.0"
 
-_LAZY = {"analyze": "validate", "validate": "validate", "infer_shapes": "validate", "load_graph": "graph",
-         "Graph": "graph", "compile_graph": "codegen"}
+_LAZY = {  # public name -> the module (below this package) that defines it
+    "analyze": "validate",
+    "validate": "validate",
+    "infer_shapes": "validate",
+    "load_graph": "graph",
+    "Graph": "graph",
+    "compile_graph": "codegen",
+}
 
 
 def __getattr__(name):

@@ -3,6 +3,7 @@ from ...params import MISSING, Choice, Int, Text
 from ...registry import ShapeError, register
 from .base import SPLIT_PARAMS, DatasetNode
 
+
 def _visible_to_acting_user(root) -> bool:
     """Another student's private dataset reads as absent: validation must not reveal that it exists."""
     from ... import access
