@@ -115,3 +115,21 @@ def test_tasks_list_shows_what_the_app_shows(redis_server, isolated_home):
     from_cli = {t["id"]: t.get("read_only", False) for t in json.loads(out.stdout)}
     assert from_cli == {queued: False, "my-cli-run": True}
     assert {t["id"] for t in listing.list_tasks("ada", offline=True)} == set(from_cli)  # what the app lists
+
+
+def test_training_draws_a_tqdm_bar_per_epoch_and_writes_the_run_directory(tmp_path, python_env):
+    from conftest import tiny_digits_graph
+    from dragdl_core import compile_graph
+
+    run = tmp_path / "run"
+    script = tmp_path / "train.py"
+    script.write_text(compile_graph(tiny_digits_graph(epochs=2)))
+    out = subprocess.run([sys.executable, str(script), "--run-dir", str(run), "--progress"], env=python_env,
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "epoch 1/2: 100%|" in out.stderr and "epoch 2/2: 100%|" in out.stderr and "loss=" in out.stderr
+    status = rundir.read_status(run)
+    assert (status["state"], status["epoch"], status["progress"]) == ("succeeded", 2, 1.0)
+    assert rundir.read_report(run)["accuracy"] > 0.5  # ten classes: chance is 0.1
+    assert [e["epoch"] for e in rundir.read_metrics(run).epochs] == [0, 1]
+    assert rundir.model_path(run).is_file() and rundir.checkpoint(run, rundir.CHECKPOINT_STATE).is_file()
