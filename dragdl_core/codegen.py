@@ -24,10 +24,11 @@ def _shape_comment(node, analysis: Analysis) -> str:
 
 def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
     lines, converted = [], False
-    for node in analysis.order:
+    for previous, node in zip(analysis.order, analysis.order[1:]):
         node_type = registry.get(node.type)
         if node_type.category != "transform":
             continue
+        analysis.context.in_shape = analysis.shapes[previous.id]  # e.g. RandomRotation's fill per channel count
         params = analysis.params[node.id]
         code = node_type.code(params, analysis.context)
         if not training and node_type.train_only(params):
@@ -116,6 +117,7 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))  # Paddle would use one core otherwise
 
+import dragdl_core.runtime.paddle_quiet  # imports Paddle; its start-up warnings go to log.txt, not the terminal
 import paddle
 from paddle import nn
 from paddle.vision import transforms as T
@@ -164,7 +166,8 @@ def main():
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args()
 
-    with Run(args.run_dir, epochs=EPOCHS, seed=SEED, device=args.device, progress=args.progress) as run:
+    with Run(args.run_dir, epochs=EPOCHS, seed=SEED, device=args.device, progress=args.progress,
+             script=__file__) as run:  # the script is kept with the model: prediction uses its eval_transform
         data = load_data()
         train_loader = make_loader(data.train, train_transform, BATCH_SIZE, shuffle=True, seed=SEED,
                                    cache={not random_train})  # cache: no random transform, prepare once

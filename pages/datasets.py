@@ -32,7 +32,9 @@ def bar(labels, values, title: str, x_title: str) -> go.Figure:
 def show_report(report: dict) -> None:
     skipped = report.get("skipped") or []
     notes = []
-    if report.get("wrapper"):
+    if report.get("layout_reason"):
+        notes.append(f"Layout: {report['layout_reason']}")
+    elif report.get("wrapper"):
         notes.append(f"top folder `{report['wrapper']}` taken as a wrapper")
     if report.get("ignored"):
         notes.append(f"{report['ignored']} system file(s) ignored (.DS_Store, __MACOSX, hidden files)")
@@ -156,7 +158,11 @@ def samples(name: str, user) -> None:
             st.write("no images")
             continue
         for column, path in zip(st.columns(SAMPLES_PER_CLASS), paths):
-            column.image(str(path), caption=path.name, width="stretch")
+            image = store.thumbnail(path)  # as training sees it: upright, 8-bit, transparency on white
+            if image is None:
+                column.caption(f"{path.name}: unreadable")
+            else:
+                column.image(image, caption=path.name, width="stretch")
 
 
 def distribution(info) -> None:
@@ -166,6 +172,9 @@ def distribution(info) -> None:
                       key="sizes")
     modes = info.stats.modes.most_common()
     right.plotly_chart(bar([m for m, _ in modes], [n for _, n in modes], "Colour modes", "PIL mode"), key="modes")
+    fixes = info.stats.fixes
+    st.caption("Read as a person sees them: " + (", ".join(f"{n} {store.FIXES.get(k, k)}" for k, n in fixes.most_common())
+                                                  if fixes else "no image needed a fix"))
 
 
 def delete_section(info, user) -> None:

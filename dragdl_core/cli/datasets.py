@@ -5,6 +5,7 @@ import sys
 
 from . import UserError
 from .. import datasets_store as store
+from ..imaging import FIXES
 from .common import ProgressBar, add_json_option, print_json
 
 SHOWN_SKIPS = 20
@@ -33,6 +34,9 @@ def _print_import(result: store.ImportResult) -> None:
     classes = ", ".join(f"{c} {n}" for c, n in sorted(result.stats.classes.items()))
     print(f"imported '{result.name}': {len(result.stats.classes)} classes, {result.stats.images} images ({classes})")
     print(f"  in {result.path}; use it on the canvas as ImageFolder(name=\"{result.name}\")")
+    if result.report.get("layout_reason"):
+        print(f"  layout: {result.report['layout_reason']}")
+    print(f"  read as a person sees them: {fixes_text(result.stats.fixes)}")
     if result.report["skipped"]:
         _print_skipped(result.report["skipped"], sys.stdout)
 
@@ -79,9 +83,19 @@ def cmd_show(args) -> int:
                            ("formats", info.stats.formats)):
         top = ", ".join(f"{k} ({v})" for k, v in counter.most_common(8))
         print(f"{title}: {top}" + (f", ... {len(counter) - 8} more" if len(counter) > 8 else ""))
+    print(f"read as a person sees them: {fixes_text(info.stats.fixes)}")
+    if info.report.get("layout_reason"):
+        print(f"layout: {info.report['layout_reason']}")
     if info.report.get("skipped"):
         _print_skipped(info.report["skipped"], sys.stdout)
     return 0
+
+
+def fixes_text(fixes) -> str:
+    """`3 turned upright by their EXIF orientation, ...`: how many images needed each reading fix."""
+    if not fixes:
+        return "no image needed a fix"
+    return ", ".join(f"{n} {FIXES.get(k, k)}" for k, n in sorted(fixes.items(), key=lambda kv: -kv[1]))
 
 
 def cmd_delete(args) -> int:

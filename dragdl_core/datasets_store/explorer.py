@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import access, config
+from ..imaging import ImageReadError, read_image
 from ..users import as_actor
 from ..nodes.datasets.base import split_sizes
 from . import metadata
@@ -110,11 +111,13 @@ def list_datasets(owner=None) -> list[DatasetInfo]:
 
 def describe(name: str, owner=None) -> DatasetInfo:
     """Counts from the folders; size, mode and format figures from the import record while it still matches
-    the folders, otherwise read again from the image headers. `owner`: the acting user, who must be allowed
+    the folders, otherwise read again from the image headers (also how many needed each reading fix). `owner`: the acting user, who must be allowed
     to see it."""
     info = _info(_visible(name, owner, "view"))
-    recorded = Stats.from_dict(info.meta.get("stats") or {})
-    info.stats = recorded if dict(recorded.classes) == info.classes else scan(info.path)
+    record = info.meta.get("stats") or {}
+    recorded = Stats.from_dict(record)
+    current = dict(recorded.classes) == info.classes and "fixes" in record  # older records lack the fixes
+    info.stats = recorded if current else scan(info.path)
     return info
 
 
@@ -126,6 +129,17 @@ def samples(name: str, per_class: int = 6, seed: int = 0, owner=None) -> dict[st
         files = image_files(folder)
         picks[folder.name] = sorted(rng.sample(files, min(per_class, len(files))))
     return picks
+
+
+def thumbnail(path: Path, max_side: int = 256):
+    """A sample image for the explorer, read as training reads it (`imaging.read_image`: upright, 8-bit,
+    transparency on white) and shrunk to fit `max_side`; None when the file cannot be read."""
+    try:
+        image = read_image(path)
+    except ImageReadError:
+        return None
+    image.thumbnail((max_side, max_side))
+    return image
 
 
 def split_preview(classes: dict[str, int], val_ratio: float = 0.1, test_ratio: float = 0.2) -> dict[str, dict]:

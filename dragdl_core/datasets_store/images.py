@@ -1,6 +1,8 @@
 """One uploaded file judged as an image: its pixel count read from the header before anything is decoded
 (decompression bombs), then decoded once to prove it is not damaged. Only the formats the ImageFolder loader
-reads are accepted, which also keeps PIL's rarer parsers away from uploads."""
+reads are accepted (`imaging.FORMATS`, the allow-list every image reader uses), which also keeps PIL's rarer
+parsers away from uploads. The facts are those of the image as a person sees it (`dragdl_core.imaging`): its
+size once turned upright, and which fixes reading it takes."""
 from __future__ import annotations
 
 import io
@@ -9,9 +11,11 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from ..imaging import FORMATS, fixes_needed, upright_size
+
 # PIL format -> the suffix it is stored under (the loader picks files by suffix, so a PNG named .jpg is renamed).
 STORED_SUFFIX = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "BMP": ".bmp", "GIF": ".gif", "WEBP": ".webp"}
-OPENED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # MPO (camera JPEGs) comes through the JPEG plugin
+OPENED_FORMATS = FORMATS
 
 
 class BadImage(Exception):
@@ -24,6 +28,7 @@ class ImageFacts:
     width: int
     height: int
     mode: str
+    fixes: tuple[str, ...] = ()  # imaging.FIXES keys: what reading it as a person sees it takes
 
     @property
     def size(self) -> str:
@@ -48,7 +53,7 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
         width, height = image.size
         if width * height > max_pixels:
             raise BadImage(f"{width}x{height} is {width * height:,} pixels, over the limit of {max_pixels:,}")
-        facts = ImageFacts(image.format, width, height, image.mode)
+        facts = facts_of(image)
         try:
             if image.format in ("JPEG", "MPO"):  # decode every block at 1/8 scale: damage shows, memory stays small
                 image.draft(image.mode, (math.ceil(width / 8), math.ceil(height / 8)))
@@ -56,3 +61,9 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
         except Exception as err:  # truncated data, bad CRC, broken decoder state
             raise BadImage(f"damaged image ({type(err).__name__}: {str(err)[:80]})") from None
     return facts
+
+
+def facts_of(image: Image.Image) -> ImageFacts:
+    """Format, upright size, stored mode and needed fixes of an opened image, from its header."""
+    width, height = upright_size(image)
+    return ImageFacts(image.format, width, height, image.mode, fixes_needed(image))

@@ -37,7 +37,7 @@ class ImportResult:
     name: str
     path: Path
     stats: Stats
-    report: dict  # layout, wrapper, imported, skipped [{file, reason}], ignored, renamed_classes, dropped_classes
+    report: dict  # layout, layout_reason, wrapper, imported, skipped [{file, reason}], ignored, renamed_classes, dropped_classes
 
 
 def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: Actor | str | None = None,
@@ -112,7 +112,8 @@ def _unpack(archive: Archive, plan: Plan, staging: Path, limits: Limits, progres
             target.write_bytes(data)
             stats.add(folder, facts)
         _tick(progress, done, total)
-    report = {"layout": plan.layout, "wrapper": plan.wrapper, "imported": stats.images, "skipped": skipped,
+    report = {"layout": plan.layout, "layout_reason": plan.reason, "wrapper": plan.wrapper,
+              "imported": stats.images, "skipped": skipped,
               "ignored": plan.ignored,
               "renamed_classes": {raw: clean for raw, clean in folders.items() if raw != clean},
               "dropped_classes": sorted(set(owners) - set(stats.classes))}

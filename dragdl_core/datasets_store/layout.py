@@ -1,5 +1,6 @@
 """How an archive maps to classes: class folders (`cat/001.jpg`, optionally under one wrapper folder) or a
-CSV of `path,label` next to the images (paths relative to the CSV, or to the archive's top). The plan names
+CSV of `path,label` next to the images (paths relative to the CSV, or to the archive's top). Loose files
+beside a single wrapper folder (README.txt, LICENSE, ...) do not turn the wrapper into a class. The plan names
 every file it will not import and why; it only looks files up inside the archive, so a CSV row can never
 reach the server's own files."""
 from __future__ import annotations
@@ -9,10 +10,11 @@ import io
 import posixpath
 from dataclasses import dataclass, field
 
+from .folders import IMAGE_SUFFIXES
 from .archive import Archive, EntryError, Member, entry_parts
 from .errors import DatasetError
 
-SYSTEM_FILES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
+SYSTEM_FILES = {"__MACOSX", "Thumbs.db", "desktop.ini", "ehthumbs.db"}
 HEADER_PATHS = {"path", "file", "filename", "image", "img"}
 HEADER_LABELS = {"label", "class", "category", "target"}
 
@@ -32,6 +34,7 @@ class Plan:
     skipped: list[dict] = field(default_factory=list)  # {"file", "reason"}
     ignored: int = 0                # system files (.DS_Store, __MACOSX/, hidden files)
     wrapper: str | None = None
+    reason: str = ""                # the layout chosen and why, in one sentence for the report
 
     def skip(self, file: str, reason: str) -> None:
         self.skipped.append({"file": file, "reason": reason})
@@ -41,17 +44,29 @@ def _is_system(parts: tuple[str, ...]) -> bool:
     return any(p in SYSTEM_FILES or p.startswith(".") for p in parts)
 
 
-def _without_wrapper(members: list[Member]) -> tuple[str | None, list[tuple[str, ...]]]:
-    """Strip one top-level folder that holds everything (`animals/cat/1.jpg`), when it is a wrapper and
-    not the only class folder: after stripping, every file is still in a folder, or the CSV is on top."""
+def _without_wrapper(members: list[Member]) -> tuple[str | None, list[Member], list[tuple[str, ...]], list[Member]]:
+    """Strip one top-level folder that holds the dataset (`My Images/cat/1.jpg`), as Finder and Explorer
+    zip a folder: it is the only folder at the top, loose files beside it (README.txt, LICENSE, a cover
+    picture) are not part of the dataset, and inside it there is a CSV, or class folders with no image
+    directly beside them (a README there is fine). Returns the wrapper, the members and paths inside it,
+    and the loose files beside it; no wrapper: (None, members, their paths, [])."""
     paths = [m.parts for m in members]
-    tops = {p[0] for p in paths}
-    if len(tops) != 1 or any(len(p) < 2 for p in paths):
-        return None, paths
-    inner = [p[1:] for p in paths]
-    if all(len(p) >= 2 for p in inner) or any(len(p) == 1 and _is_csv(p[0]) for p in inner):
-        return tops.pop(), inner
-    return None, paths
+    folders = {p[0] for p in paths if len(p) >= 2}
+    loose = [m for m, p in zip(members, paths) if len(p) == 1]
+    if len(folders) != 1 or any(_is_csv(m.parts[0]) for m in loose):
+        return None, members, paths, []
+    inner = [p[1:] for p in paths if len(p) >= 2]
+    has_csv = any(len(p) == 1 and _is_csv(p[0]) for p in inner)
+    has_class_folders = any(len(p) >= 2 for p in inner)
+    images_directly = any(len(p) == 1 and _is_image_name(p[0]) for p in inner)
+    if not has_csv and (not has_class_folders or images_directly):
+        return None, members, paths, []  # a single class folder (or a mix): let the plan say so
+    kept = [m for m, p in zip(members, paths) if len(p) >= 2]
+    return folders.pop(), kept, [m.parts[1:] for m in kept], loose
+
+
+def _is_image_name(name: str) -> bool:
+    return posixpath.splitext(name)[1].lower() in IMAGE_SUFFIXES
 
 
 def _is_csv(name: str) -> bool:
@@ -66,14 +81,33 @@ def plan_import(archive: Archive) -> Plan:
             ignored += 1
         else:
             members.append(member)
-    wrapper, paths = _without_wrapper(members)
-    csvs = [m for m, p in zip(members, paths) if len(p) == 1 and _is_csv(p[0])]
+    wrapper, inside, paths, loose = _without_wrapper(members)
+    csvs = [m for m, p in zip(inside, paths) if len(p) == 1 and _is_csv(p[0])]
     if len(csvs) > 1:
         raise DatasetError("the archive has several CSV files at its top (" + ", ".join(m.path for m in csvs)
                            + "); keep one `path,label` file, or use class folders without a CSV")
-    plan = _plan_csv(archive, members, csvs[0]) if csvs else _plan_folders(members, paths)
+    plan = _plan_csv(archive, inside, csvs[0]) if csvs else _plan_folders(inside, paths)
+    for member in loose:
+        plan.skip(member.path, f"a loose file beside the wrapper folder '{wrapper}', not in a class folder")
     plan.ignored, plan.wrapper = ignored, wrapper
+    plan.reason = _reason(plan, csvs[0] if csvs else None, loose)
     return plan
+
+
+def _reason(plan: Plan, csv_member: Member | None, loose: list[Member]) -> str:
+    """One sentence for the report: which layout was chosen and why."""
+    if csv_member is not None:
+        text = f"labels from the CSV file {csv_member.path}"
+    else:
+        classes = sorted({item.label for item in plan.items})
+        shown = ", ".join(classes[:8]) + (f", ... ({len(classes)} in all)" if len(classes) > 8 else "")
+        text = f"one folder per class ({shown or 'none found'})"
+    if plan.wrapper:
+        text += f", inside '{plan.wrapper}', the only folder at the top of the archive (taken as a wrapper)"
+        if loose:
+            names = ", ".join(m.path for m in loose[:5]) + (" ..." if len(loose) > 5 else "")
+            text += f"; {len(loose)} loose file(s) beside it skipped ({names})"
+    return text
 
 
 def _plan_folders(members: list[Member], paths: list[tuple[str, ...]]) -> Plan:

@@ -6,10 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image
-
+from ..imaging import ImageReadError, open_image
 from .folders import class_dirs, image_files
-from .images import ImageFacts
+from .images import ImageFacts, facts_of
 
 
 @dataclass
@@ -18,12 +17,14 @@ class Stats:
     sizes: Counter = field(default_factory=Counter)    # "WxH" -> images
     modes: Counter = field(default_factory=Counter)    # PIL mode (RGB, L, P, RGBA, ...) -> images
     formats: Counter = field(default_factory=Counter)  # PNG, JPEG, ... -> images
+    fixes: Counter = field(default_factory=Counter)    # imaging.FIXES key -> images that needed it
 
     def add(self, label: str, facts: ImageFacts) -> None:
         self.classes[label] += 1
         self.sizes[facts.size] += 1
         self.modes[facts.mode] += 1
         self.formats[facts.format] += 1
+        self.fixes.update(facts.fixes)
 
     @property
     def images(self) -> int:
@@ -31,11 +32,11 @@ class Stats:
 
     def to_dict(self) -> dict:
         return {"classes": dict(sorted(self.classes.items())),
-                **{k: dict(getattr(self, k).most_common()) for k in ("sizes", "modes", "formats")}}
+                **{k: dict(getattr(self, k).most_common()) for k in ("sizes", "modes", "formats", "fixes")}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Stats":
-        return cls(*(Counter(data.get(k) or {}) for k in ("classes", "sizes", "modes", "formats")))
+        return cls(*(Counter(data.get(k) or {}) for k in ("classes", "sizes", "modes", "formats", "fixes")))
 
 
 def class_counts(root: Path) -> dict[str, int]:
@@ -49,9 +50,9 @@ def scan(root: Path) -> Stats:
     for folder in class_dirs(root):
         for path in image_files(folder):
             try:
-                with Image.open(path) as image:
-                    facts = ImageFacts(image.format, image.width, image.height, image.mode)
-            except Exception:
+                with open_image(path, max_pixels=None) as image:
+                    facts = facts_of(image)
+            except (ImageReadError, OSError):
                 continue
             stats.add(folder.name, facts)
     return stats

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..imaging import ImageReadError, read_image
 from ..nodes.datasets.base import split_sizes
 from ..datasets_store.folders import image_files
 from ..nodes.datasets.image_folder import class_folders
@@ -84,12 +85,12 @@ def shapes(num_classes=4, image_size=32, samples_per_class=100, noise=0.1, val_r
 
 
 def load_image(path: str | Path, size: int | None, color: str) -> np.ndarray:
-    """Decode one image file to uint8 HWC, converted to `color` and (if given) resized to size x size."""
-    with Image.open(path) as img:
-        img = img.convert("RGB" if color == "rgb" else "L")
-        if size:
-            img = img.resize((size, size), Image.BILINEAR)
-        arr = np.asarray(img, dtype=np.uint8)
+    """One image file as uint8 HWC, read as a person sees it (`imaging.read_image`: upright, 8-bit,
+    transparency on white) in the colour mode `color`, and (if given) resized to size x size."""
+    img = read_image(path, color)
+    if size:
+        img = img.resize((size, size), Image.BILINEAR)
+    arr = np.asarray(img, dtype=np.uint8)
     return arr[..., None] if arr.ndim == 2 else arr
 
 
@@ -105,7 +106,7 @@ def image_folder(name, image_size=64, color="rgb", val_ratio=0.1, test_ratio=0.2
         for path in image_files(folder):
             try:
                 images.append(load_image(path, image_size, color))
-            except OSError:
+            except ImageReadError:
                 continue  # a corrupt file is reported by the import, not fatal to training
             labels.append(label)
     return split(np.stack(images), np.array(labels), classes, val_ratio, test_ratio, seed, limit_per_class)

@@ -2,21 +2,19 @@
 preprocessing of the run's own train.py (imported, not re-typed), so a prediction sees what evaluation saw."""
 from __future__ import annotations
 
-import io
 import json
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-warnings.filterwarnings("ignore", message="No ccache found")
-import paddle  # noqa: E402
+from ..imaging import ImageReadError, make_visible, read_image
 
-from .. import rundir  # noqa: E402
-from .eager import ensure_eager  # noqa: E402
-from .modules import import_file  # noqa: E402
+from .. import rundir
+from .eager import ensure_eager
+from .modules import import_file
+from .paddle_quiet import paddle  # without its start-up warning on the terminal
 
 MAX_PIXELS = 50_000_000
 
@@ -48,14 +46,14 @@ class Predictor:
                                "prediction needs a run that finished training")
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
-        self.eval_transform = import_file(self.dir / rundir.SCRIPT, "dragdl_run_").eval_transform
+        self.eval_transform = import_file(script_of(self.dir), "dragdl_run_").eval_transform
         self.model = paddle.jit.load(str(rundir.model_path(self.dir, rundir.MODEL_PREFIX)))
         self.model.eval()
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Bring any image to the dataset's colour mode and size, then apply the evaluation transform."""
         channels, height, width = self.meta["image_shape"]
-        image = image.convert("L" if channels == 1 else "RGB")
+        image = make_visible(image, "L" if channels == 1 else "RGB")
         if image.size != (width, height):
             image = image.resize((width, height), Image.BILINEAR)
         return np.asarray(self.eval_transform(image), dtype=np.float32)
@@ -71,18 +69,21 @@ class Predictor:
         return Prediction(name or str(source), {self.classes[i]: float(probs[i]) for i in order}, x)
 
 
+def script_of(run_dir: Path) -> Path:
+    """The script whose `eval_transform` prepares images: the copy the run exported into model/ (present
+    whoever ran it), else the run directory's train.py; PredictError naming what is missing."""
+    for path in (rundir.model_path(run_dir, rundir.SCRIPT), run_dir / rundir.SCRIPT):
+        if path.is_file():
+            return path
+    raise PredictError(f"{run_dir} has neither model/train.py nor train.py: prediction needs the script that "
+                       "trained the model (its eval_transform); copy it into the run directory as train.py")
+
+
 def open_image(source, name: str | None = None) -> Image.Image:
-    """A PIL image from a path, bytes or file object; PredictError naming the file when it is not an image."""
+    """A path, bytes or file object read as a person sees it (`imaging.read_image`: upright, 8-bit,
+    transparency on white, the five allowed formats only); PredictError naming the file otherwise."""
     label = name or (str(source) if isinstance(source, (str, Path)) else "upload")
     try:
-        if isinstance(source, bytes):
-            source = io.BytesIO(source)
-        image = Image.open(source)
-        if image.width * image.height > MAX_PIXELS:
-            raise PredictError(f"{label}: {image.width}x{image.height} is too large (limit {MAX_PIXELS:,} pixels)")
-        image.load()
-        return image
-    except FileNotFoundError:
-        raise PredictError(f"{label}: no such file") from None
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as err:
-        raise PredictError(f"{label}: not an image PIL can read ({type(err).__name__})") from None
+        return read_image(source, max_pixels=MAX_PIXELS, label=label)
+    except ImageReadError as err:
+        raise PredictError(str(err)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sys
 import time
 import traceback
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import rundir
+from . import paddle_quiet
 from .datasets import Split, to_pil
 from .paddle_quiet import paddle
 
@@ -115,8 +117,10 @@ def classification_report(labels: np.ndarray, predicted: np.ndarray, classes: li
 class Run:
     """One training run's directory: status, metrics, log, checkpoints, report and exported model."""
 
-    def __init__(self, run_dir, *, epochs: int, seed: int, device: str = "auto", progress: bool = False):
+    def __init__(self, run_dir, *, epochs: int, seed: int, device: str = "auto", progress: bool = False,
+                 script: str | None = None):
         self.dir = Path(run_dir)
+        self.script = Path(script) if script else self.dir / rundir.SCRIPT  # the generated script running
         for sub in (rundir.CHECKPOINTS, rundir.MODEL):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
         self.epochs, self.seed, self.progress = epochs, seed, progress
@@ -124,6 +128,8 @@ class Run:
         paddle.set_device(self.device)
         seed_everything(seed)
         self._log = open(self.dir / rundir.LOG, "a", encoding="utf-8")
+        if paddle_quiet.said:  # Paddle's start-up warnings: in the log, not on the terminal
+            self._log.write("".join(f"paddle: {line}\n" for line in paddle_quiet.said.splitlines()))
         self.epoch, self.step, self.best_val, self.bad_epochs = 0, 0, -1.0, 0
         self.started = time.time()
         self._process = None
@@ -294,14 +300,17 @@ class Run:
             to_pil(data.test.images[index]).save(folder / name.replace("/", "_"))
 
     def export(self, model, data, loader: Loader) -> None:
-        """paddle.jit.save the model with its class names and input shapes; the evaluation preprocessing is
-        the `eval_transform` of this run's train.py, which prediction imports (the same code, not a copy)."""
+        """paddle.jit.save the model with its class names and input shapes, and a copy of the script that
+        ran as model/train.py: prediction imports its `eval_transform` (the very code evaluation used), so
+        the run directory predicts whoever ran it (`python train.py --run-dir D` writes no train.py there)."""
         model.eval()
+        if self.script.is_file():
+            shutil.copyfile(self.script, rundir.model_path(self.dir, rundir.SCRIPT))
         sample = next(iter(loader))[0]
         spec = paddle.static.InputSpec([None, *sample.shape[1:]], "float32", name="image")
         paddle.jit.save(model, str(rundir.model_path(self.dir, rundir.MODEL_PREFIX)), input_spec=[spec])
         meta = {"classes": data.classes, "image_shape": data.image_shape, "input_shape": list(sample.shape[1:]),
-                "preprocess": "train.py:eval_transform"}
+                "preprocess": f"{rundir.MODEL}/{rundir.SCRIPT}:eval_transform"}
         rundir.atomic_write(rundir.model_path(self.dir), json.dumps(meta, indent=2))
 
     def fail(self, error: BaseException) -> None:
