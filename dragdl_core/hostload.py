@@ -27,6 +27,9 @@ class MaxLoad:
     def __str__(self) -> str:
         return f"{self.load_per_core:g},{self.memory_percent:g}"
 
+    def describe(self) -> str:
+        return f"load {self.load_per_core:g} per core or {self.memory_percent:g}% memory in use"
+
 
 @dataclass(frozen=True)
 class Sample:

@@ -184,7 +184,7 @@ def cmd_up(args) -> int:
     home = _use_home(args)
     cfg = class_config.current()
     workers, threads = _worker_plan(args)
-    max_load = _max_load(args, cfg)
+    max_load, max_load_flag = _max_load(args, cfg)
     app_processes, plan = _web_plan(args, cfg, home)
     serve_app = not args.no_app and APP.exists()
     if serve_app:
@@ -215,7 +215,7 @@ def cmd_up(args) -> int:
     if found:
         print(f"recovered  {len(found)} task record(s) from their run directories (Redis did not know them)")
     env = dict(os.environ, REDIS_URL=url, DRAGDL_HOME=str(home))
-    children = worker_children(workers, threads, env, home / "logs", max_load=max_load)
+    children = worker_children(workers, threads, env, home / "logs", max_load=max_load_flag)
     apps = []
     if args.no_app:
         print("web app not started (--no-app)")
@@ -232,7 +232,7 @@ def cmd_up(args) -> int:
         supervisor.start()
         print(f"Redis      {display_url(url)}" + (f" (AOF in {server.dir})" if server else " (REDIS_URL)"))
         print(f"workers    {workers} x {threads} thread(s)"
-              + (f", none takes a task above {max_load}" if max_load else "") + f"; logs in {home / 'logs'}")
+              + (f", none takes a task above {max_load.describe()}" if max_load else "") + f"; logs in {home / 'logs'}")
         print(f"home       {home}")
         if cfg.source:
             _print_class(cfg)
@@ -261,11 +261,14 @@ def cmd_up(args) -> int:
     return 0
 
 
-def _max_load(args, cfg: class_config.ClassConfig) -> "hostload.MaxLoad | None":
+def _max_load(args, cfg: class_config.ClassConfig) -> tuple:
+    """(what the workers are held to, the flag's value). Only a flag goes on the workers' command line: the
+    class file's `max_load` the workers read themselves, so a change to the file applies without a restart."""
     try:
-        return hostload.parse(args.max_load if args.max_load is not None else cfg.max_load)
+        flag = hostload.parse(args.max_load)
     except ValueError as err:
         raise UserError(f"--max-load: {err}") from None
+    return flag or hostload.parse(cfg.max_load), flag
 
 
 def _print_class(cfg: class_config.ClassConfig) -> None:
@@ -293,17 +296,17 @@ def cmd_worker(args) -> int:
     _setup_logging()
     home = _use_home(args)
     workers, threads = _worker_plan(args)
-    max_load = _max_load(args, class_config.current())
+    max_load, max_load_flag = _max_load(args, class_config.current())
     try:
         url = redis_url()
         wait_for(url)
     except ServiceUnavailable as err:
         raise UserError(str(err)) from None
     env = dict(os.environ, REDIS_URL=url, DRAGDL_HOME=str(home))
-    supervisor = Supervisor(worker_children(workers, threads, env, home / "logs", max_load=max_load))
+    supervisor = Supervisor(worker_children(workers, threads, env, home / "logs", max_load=max_load_flag))
     supervisor.start()
     print(f"{workers} worker(s) x {threads} thread(s) on {display_url(url)}, home {home}"
-          + (f", no new task above {max_load}" if max_load else "") + " (Ctrl-C stops them)", flush=True)
+          + (f", no new task above {max_load.describe()}" if max_load else "") + " (Ctrl-C stops them)", flush=True)
     supervisor.run()
     print("stopped", flush=True)
     return 0

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import redis
 from rq import Worker
 
-from .. import hostload
+from .. import class_config, hostload
 from . import caps, jobs, lifecycle, processes
 from .connection import connection, display_url, text_connection
 from .execution import INTERRUPT_SIGNAL
@@ -85,8 +85,19 @@ class TaskWorker(Worker):
             job, queue = result  # the host filled up while this worker waited for a job: put it back
             queue.push_job_id(job.id, at_front=True)
 
+    def _limit(self) -> hostload.MaxLoad | None:
+        """--max-load when given; else the class file's `max_load`, re-read when the file changes, so an
+        instructor can raise or lower it while the class runs."""
+        if self.max_load is not None:
+            return self.max_load
+        try:
+            return hostload.parse(class_config.current().max_load)
+        except (ValueError, class_config.ConfigError):
+            return None  # a broken file keeps its last good settings inside current(); never stop working
+
     def _host_busy(self) -> str | None:
-        return hostload.why_busy(self.max_load, hostload.sample()) if self.max_load else None
+        limit = self._limit()
+        return hostload.why_busy(limit, hostload.sample()) if limit else None
 
     def _wait_while_host_busy(self) -> None:
         """Take no task while the host is above --max-load; say why on the worker's record, so the Class page
@@ -232,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     worker.max_load = args.max_load
     log.info("worker %s ready in %.1f s (Paddle preloaded, OMP_NUM_THREADS=%s), Redis %s, caps %s, max load %s",
              worker.name, seconds, os.environ.get("OMP_NUM_THREADS"), display_url(), caps.limits(),
-             args.max_load or "none")
+             worker._limit() or "none")
     worker.work(burst=args.burst, logging_level="DEBUG" if args.verbose else "INFO")
     return 0
 
