@@ -55,7 +55,6 @@ def test_a_student_works_through_the_proxy_with_two_app_processes(isolated_home,
             page.get_by_role("button", name="Sign in").click()
             sidebar = page.locator('[data-testid="stSidebar"]')
             expect(sidebar.get_by_text("Signed in as")).to_contain_text("ada", timeout=90_000)
-            assert proxy.STICKY_COOKIE in {c["name"] for c in context.cookies()}
 
             # The canvas: palette clicks add connected nodes; a click on a node selects it for the panel.
             page.locator(CANVAS).wait_for(timeout=60_000)
@@ -87,6 +86,7 @@ def test_a_student_works_through_the_proxy_with_two_app_processes(isolated_home,
                 [{"name": "three.png", "mimeType": "image/png", "buffer": digit_png(3)}])
             page.locator(".js-plotly-plot .pielayer").wait_for(timeout=120_000)
             assert page.get_by_text("as the model saw it").is_visible()
+            assert proxy.STICKY_COOKIE in {c["name"] for c in context.cookies()}
         finally:
             browser.close()
     listed = subprocess.run([sys.executable, "-m", "dragdl_core", "datasets", "list", "--json"], env=client_env,
