@@ -48,6 +48,14 @@ class ConfigError(ValueError):
     """The configuration file cannot be used; one line naming the file and the key."""
 
 
+def host_name(value: str) -> str:
+    """A host name for HTTPS (`domain`), lower-cased; "" for none. ValueError saying what a host name is."""
+    value = value.strip().lower()
+    if value and not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", value):
+        raise ValueError("must be a host name such as dragdl.example.edu (no scheme, port or path)")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -105,10 +113,7 @@ class ClassConfig(_Strict):
     @field_validator("domain")
     @classmethod
     def _domain(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value and not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", value):
-            raise ValueError("must be a host name such as dragdl.example.edu (no scheme, port or path)")
-        return value
+        return host_name(value)
 
     @field_validator("tls")
     @classmethod

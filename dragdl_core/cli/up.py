@@ -17,9 +17,8 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
-
 from dataclasses import replace
+from pathlib import Path
 
 from . import UserError
 from .. import class_config, config, hostload, proxy
@@ -143,17 +142,16 @@ def _web_plan(args, cfg: class_config.ClassConfig, home: Path) -> tuple[int, "pr
     processes = args.app_processes if args.app_processes is not None else (cfg.app_processes or _cores())
     if processes < 1:
         raise UserError("--app-processes must be at least 1")
-    domain = (args.domain if args.domain is not None else cfg.domain).strip().lower()
+    domain = args.domain if args.domain is not None else cfg.domain
     tls = args.tls or cfg.tls
     port_given = args.port is not None or "port" in cfg.model_fields_set
     address_given = args.address is not None or "address" in cfg.model_fields_set
     port = args.port or (cfg.port if port_given or not domain else 443)
     address = args.address or (cfg.address if address_given or not domain else "0.0.0.0")
-    if domain:
-        try:
-            class_config.ClassConfig(domain=domain)
-        except Exception:  # noqa: BLE001 - pydantic's message, in our words
-            raise UserError(f"--domain must be a host name such as dragdl.example.edu, got {domain!r}") from None
+    try:
+        domain = class_config.host_name(domain)
+    except ValueError as err:
+        raise UserError(f"--domain {err}, got {domain!r}") from None
     return processes, proxy.ProxyPlan(port=port, app_ports=(), address=address, domain=domain or None, tls=tls,
                                       data_dir=home / "caddy" / "data")
 
