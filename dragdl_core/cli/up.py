@@ -237,6 +237,9 @@ def cmd_up(args) -> int:
         if apps:
             print(f"web app    {len(apps)} process(es) behind Caddy on {plan.address}:{plan.port}"
                   + (f", HTTPS for {plan.domain} ({plan.tls})" if plan.domain else ""))
+            if len(apps) > _cores():
+                print(f"warning    {len(apps)} app processes on {_cores()} cores: each uses about one core when "
+                      "busy, so more than the cores only costs memory")
             started = time.monotonic()
             while (not _web_ready(plan, apps) and time.monotonic() - started < 90
                    and not supervisor.stopping):
