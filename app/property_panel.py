@@ -11,8 +11,8 @@ from app import canvas_view
 from app.param_widgets import param_widget
 from dragdl_core import canvas, registry
 from dragdl_core.canvas import format_shape
-from dragdl_core.partial import completed
-from dragdl_core.summary import MODEL_CATEGORIES, summarize
+from dragdl_core.partial import completed, model_summary
+from dragdl_core.summary import MODEL_CATEGORIES
 from dragdl_core.validate import Analysis
 
 
@@ -55,7 +55,7 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
     if node_type.category in ("dataset", "transform"):
         _preview(graph, node["id"])
     if node_type.category in MODEL_CATEGORIES:
-        _summary(shown, node["id"])
+        _summary(graph, node["id"])
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing sample images…")
@@ -87,9 +87,9 @@ def _preview(graph: dict, node_id: str) -> None:
             st.image(images, caption=[f"class {label}, draw {i + 1}" for i in range(len(images))], width=96)
 
 
-def _summary(shown: Analysis, node_id: str) -> None:
+def _summary(graph: dict, node_id: str) -> None:
     with st.expander("Model summary", expanded=True):
-        summary = summarize(shown)
+        summary = model_summary(graph)
         rows = summary["rows"]
         if not rows:
             st.caption("The summary appears once the model's input shape is known: connect the model "

@@ -3,11 +3,16 @@ sessions each building a graph, with p50/p95 response times. Loopback only, boun
 
     python benchmarks/ui_load.py                      # browser samples + 1, 30 and 60 concurrent sessions
     python benchmarks/ui_load.py --sessions 1,30 --edits 8 --browser-samples 5
+    python benchmarks/ui_load.py --app-processes 1,2 --sessions 30,60   # `up` with N app processes behind Caddy
 
 The concurrent sessions speak Streamlit's own websocket protocol (what the browser sends when a palette
 button is clicked: a rerun with that button's trigger), so dozens of sessions do not need dozens of
 browsers; each edit is timed from the click to the end of the rerun that answers it. The browser numbers
-include drawing: from a palette click until the new node is on the canvas."""
+include drawing: from a palette click until the new node is on the canvas.
+
+With --app-processes the app is a whole instance (`python -m dragdl_core up --app-processes N`: N Streamlit
+processes behind Caddy, sticky sessions), measured through the proxy, one N after the other; without it,
+a single Streamlit process reached directly (the figures from before the proxy existed)."""
 from __future__ import annotations
 
 import argparse
@@ -20,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, running_app, settle  # noqa: E402
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, running_app, running_instance, settle  # noqa: E402
 
 CHAIN = ["Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead", "Trainer"]
 BASELINE_APP = """import streamlit as st\nfor name in %r:\n    st.button(name)\n""" % CHAIN  # framework cost alone
@@ -149,30 +154,45 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=8, help="palette clicks per session")
     parser.add_argument("--think", type=float, default=0.2, help="seconds between a session's clicks")
     parser.add_argument("--browser-samples", type=int, default=5, help="page loads in Chromium (0 = skip)")
+    parser.add_argument("--app-processes", help="N[,N...]: measure `up --app-processes N` through Caddy, for "
+                                                   "each N (default: one Streamlit process, no proxy)")
     parser.add_argument("--baseline", default="1,30", help="levels for a bare page of 8 buttons (empty = skip)")
     args = parser.parse_args()
 
+    lines = ["| measurement | n | p50 ms | p95 ms | max ms | note |", "|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "home").mkdir()
         (tmp / "datasets").mkdir()
-        with running_app(tmp / "home", tmp / "datasets", tmp / "app.log") as url:
-            warm = asyncio.run(level(url, 1, len(CHAIN), 0))  # first use imports Paddle for the previews
-            lines = ["| measurement | n | p50 ms | p95 ms | max ms | note |", "|---|---|---|---|---|---|",
-                     row("first session, first edits (cold)", warm["latencies"], "includes importing Paddle")]
-            if args.browser_samples and Path(CHROMIUM).exists():
-                loads, edits = browser_samples(url, args.browser_samples)
-                lines += [row("browser: Build page load", loads, "navigate -> canvas drawn"),
-                          row("browser: palette click -> node drawn", edits, "one tab, nothing else running")]
-            for count in [int(c) for c in args.sessions.split(",") if c.strip()]:
-                result = asyncio.run(level(url, count, args.edits, args.think))
-                note = (f"{result['edits'] / result['wall']:.1f} edits/s overall"
-                        + ("" if result["complete"] else f"; stopped at the {LEVEL_TIMEOUT} s bound"))
-                lines += [row(f"{count} sessions: page load (protocol)", result["loads"]),
-                          row(f"{count} sessions: edit round trip", result["latencies"], note)]
+        if not args.app_processes:
+            with running_app(tmp / "home", tmp / "datasets", tmp / "app.log") as url:
+                lines += measure(url, args, 1, "")
+        for count in [int(c) for c in (args.app_processes or "").split(",") if c.strip()]:
+            home = tmp / f"home-{count}"
+            with running_instance(home, tmp / f"up-{count}.log", app_processes=count,
+                                  env={"DRAGDL_DATASETS": str(tmp / "datasets")}) as url:
+                lines += measure(url, args, count, f"{count} app process(es) behind Caddy; ")
         if args.baseline:
             lines += baseline(tmp, [int(c) for c in args.baseline.split(",") if c.strip()], args)
     print("\n".join(lines))
+
+
+def measure(url: str, args, processes: int, label: str) -> list[str]:
+    """The table rows for one running app at `url` (`label` starts each note)."""
+    # First use imports Paddle for the previews, in every app process: warm each (Caddy spreads new sessions).
+    warm = asyncio.run(level(url, 1 if processes == 1 else 4 * processes, len(CHAIN), 0))
+    lines = [row("first session, first edits (cold)", warm["latencies"], label + "includes importing Paddle")]
+    if args.browser_samples and Path(CHROMIUM).exists():
+        loads, edits = browser_samples(url, args.browser_samples)
+        lines += [row("browser: Build page load", loads, label + "navigate -> canvas drawn"),
+                  row("browser: palette click -> node drawn", edits, label + "one tab, nothing else running")]
+    for count in [int(c) for c in args.sessions.split(",") if c.strip()]:
+        result = asyncio.run(level(url, count, args.edits, args.think))
+        note = (f"{result['edits'] / result['wall']:.1f} edits/s overall"
+                + ("" if result["complete"] else f"; stopped at the {LEVEL_TIMEOUT} s bound"))
+        lines += [row(f"{count} sessions: page load (protocol)", result["loads"], label.rstrip("; ")),
+                  row(f"{count} sessions: edit round trip", result["latencies"], label + note)]
+    return lines
 
 
 def baseline(tmp: Path, levels: list[int], args) -> list[str]:

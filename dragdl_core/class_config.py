@@ -6,6 +6,9 @@
     address = "0.0.0.0"                 # listen on the network (default: this machine only)
     redis_url = ""                      # empty: an embedded Redis under home
     workers = 2
+    max_load = 1.5                      # workers take no new task above 1.5 load per core or 90 % memory
+    app_processes = 4                   # web app processes behind the proxy (default: one per core)
+    domain = "dragdl.example.edu"       # serve HTTPS for this host (default: plain HTTP)
     users_file = "users.yaml"           # accounts; see `python -m dragdl_core users`
 
     [limits]
@@ -47,6 +50,14 @@ class ConfigError(ValueError):
     """The configuration file cannot be used; one line naming the file and the key."""
 
 
+def host_name(value: str) -> str:
+    """A host name for HTTPS (`domain`), lower-cased; "" for none. ValueError saying what a host name is."""
+    value = value.strip().lower()
+    if value and not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", value):
+        raise ValueError("must be a host name such as dragdl.example.edu (no scheme, port or path)")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -74,6 +85,10 @@ class ClassConfig(_Strict):
     address: str = Field("localhost", min_length=1, max_length=255)
     redis_url: str = ""
     workers: int | None = Field(None, ge=1, le=256)   # None: one per core
+    max_load: float | str | None = None   # workers take no task above it: "LOAD_PER_CORE[,MEMORY_PERCENT]"
+    app_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
+    domain: str = Field("", max_length=253)   # set: the proxy serves HTTPS for this host name
+    tls: str = "acme"                     # with domain: acme (public certificates) or internal (Caddy's CA)
     users_file: Path | None = None        # None: <home>/users.yaml
     limits: Limits = Limits()
     _source: Path | None = PrivateAttr(None)
@@ -85,6 +100,29 @@ class ClassConfig(_Strict):
         if url and not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix:// (or be empty for the embedded Redis)")
         return url
+
+    @field_validator("max_load")
+    @classmethod
+    def _max_load(cls, value):
+        from .hostload import parse
+
+        try:
+            limit = parse(value)
+        except ValueError as err:
+            raise ValueError(str(err).split(", got ")[0].replace("max_load: ", "")) from None
+        return str(limit) if limit else None
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        return host_name(value)
+
+    @field_validator("tls")
+    @classmethod
+    def _tls(cls, value: str) -> str:
+        if value not in ("acme", "internal"):
+            raise ValueError("must be acme (certificates from Let's Encrypt) or internal (Caddy's own CA)")
+        return value
 
     @property
     def source(self) -> Path | None:
@@ -265,7 +303,11 @@ def describe(cfg: ClassConfig) -> list[tuple[str, str]]:
             ("home", str(cfg.home)), ("datasets", str(cfg.datasets_dir)), ("users", str(cfg.users_path)),
             ("web app", f"http://{cfg.address}:{cfg.port}"),
             ("redis", without_password(cfg.redis_url) or "embedded"),
-            ("workers", str(cfg.workers or "one per core")),
+            ("workers", str(cfg.workers or "one per core")
+             + (f", no new task above load {cfg.max_load.replace(',', ' per core or ')}% memory"
+                if cfg.max_load else "")),
+            ("app", f"{cfg.app_processes or 'one per core'} process(es) behind Caddy"
+             + (f", HTTPS for {cfg.domain} ({cfg.tls})" if cfg.domain else "")),
             ("limits", f"{limits.max_tasks_per_user} tasks queued or running per student, {limits.max_epochs} "
                        f"epochs, datasets up to {limits.max_dataset_mb} MB and {limits.max_dataset_images:,} "
                        f"images, {limits.task_memory_mb} MB and {limits.task_time_minutes:g} min per task")]

@@ -3,6 +3,9 @@ shapes, previews and the model summary while adding nodes: take the path from th
 goes (or up to a given node) and complete it with a stand-in head and trainer, which nobody sees."""
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 from . import registry
 from .graph import FORMAT, VERSION
 from .validate import Analysis, analyze
@@ -65,3 +68,35 @@ def analyze_so_far(graph: dict, analysis: Analysis | None = None) -> Analysis:
     result.shapes = {k: v for k, v in result.shapes.items() if k not in (STAND_IN_HEAD, STAND_IN_TRAINER)}
     result.order = [n for n in result.order if n.id not in (STAND_IN_HEAD, STAND_IN_TRAINER)]
     return result
+
+
+# -- the canvas's analyses, once per distinct graph ------------------------------------------------------
+# The Build page reruns on every click; most reruns (a selection, a tab, another student's identical
+# template) meet a graph already analysed. Keyed by the graph's content, shared by every session of the
+# process: what these return is read-only for callers (copy before changing, as pages/build.py does).
+
+def graph_key(graph: dict) -> str:
+    return json.dumps(graph, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@lru_cache(maxsize=512)
+def _analyses(key: str) -> tuple[Analysis, Analysis]:
+    analysis = analyze(json.loads(key))
+    return analysis, analyze_so_far(json.loads(key), analysis)
+
+
+def analyses(graph: dict) -> tuple[Analysis, Analysis]:
+    """(the full graph's analysis, `analyze_so_far`'s) for the canvas, computed once per distinct graph."""
+    return _analyses(graph_key(graph))
+
+
+@lru_cache(maxsize=256)
+def _summary(key: str) -> dict:
+    from .summary import summarize
+
+    return summarize(_analyses(key)[1])
+
+
+def model_summary(graph: dict) -> dict:
+    """`summary.summarize` of the graph's shapes so far (the panel's model summary), once per distinct graph."""
+    return _summary(graph_key(graph))

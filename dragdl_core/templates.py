@@ -3,6 +3,7 @@ instructor under <home>/assignments/), then the example graphs shipped in `examp
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from . import assignments
@@ -16,6 +17,18 @@ def templates() -> dict[str, Path]:
     (file name if none). A graph opened from an assignment is tagged with it for the leaderboard
     (pages/build.py)."""
     found = {f"assignment: {a.title}": assignments.graph_path(a.name) for a in assignments.list_assignments()}
+    try:
+        stamp = EXAMPLES_DIR.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    found.update(_examples(stamp))
+    return found
+
+
+@lru_cache(maxsize=4)
+def _examples(stamp: int | None) -> dict[str, Path]:
+    """The example graphs by title; read again only when the folder changes (the Build page asks each rerun)."""
+    found = {}
     for path in sorted(EXAMPLES_DIR.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

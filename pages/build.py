@@ -1,6 +1,7 @@
 """Build: the canvas. Palette in the sidebar, the graph in the middle, the selected node's properties on
 the right; a Code tab with the generated script; Train submits the graph as a task."""
 import json
+from dataclasses import replace
 
 import streamlit as st
 
@@ -10,9 +11,8 @@ from app.session import current_actor, current_user
 from dragdl_core import canvas, class_config, quotas
 from dragdl_core.codegen import compile_graph
 from dragdl_core.graph import GraphError, load_graph
-from dragdl_core.partial import analyze_so_far
+from dragdl_core.partial import analyses
 from dragdl_core.templates import open_template, templates
-from dragdl_core.validate import analyze
 
 canvas_view.take_browser_changes()
 
@@ -70,10 +70,11 @@ with st.sidebar:
     palette.draw()
 
 graph = canvas_view.graph()
-analysis = analyze(graph)
+analysis, shown = analyses(graph)  # cached per distinct graph: read-only
 if analysis.ok and not current_actor().is_instructor:  # the class's limits, marked on the node like any error
-    analysis.errors.extend(quotas.graph_errors(analysis, class_config.current().limits))
-shown = analyze_so_far(graph, analysis)
+    over = quotas.graph_errors(analysis, class_config.current().limits)
+    if over:  # a valid graph's shapes are its own: `shown` is `analysis`, so both carry the errors
+        analysis = shown = replace(analysis, errors=analysis.errors + over)
 
 st.title("Build")
 top = st.columns([2, 2, 1, 1, 1, 1], vertical_alignment="bottom")

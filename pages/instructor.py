@@ -40,7 +40,8 @@ def queue_and_tasks() -> None:
     columns[2].metric("Workers", len(overview["workers"]))
     if overview["workers"]:
         st.dataframe(pd.DataFrame([{"worker": w["name"], "state": w["state"], "task": w["task"] or "",
-                                    "student": w["user"] or ""} for w in overview["workers"]]),
+                                    "student": w["user"] or "", "why idle": w.get("paused") or ""}
+                                   for w in overview["workers"]]),
                      hide_index=True, width="stretch", key="workers_table")
     else:
         st.caption("No worker is running: start them with `python -m dragdl_core up --config FILE`.")

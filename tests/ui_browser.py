@@ -3,6 +3,7 @@ Shared by tests/test_ui_e2e.py and benchmarks/ui_load.py."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -53,6 +54,35 @@ def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60, scri
         process.terminate()
         try:
             process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_instance(home: Path, log: Path, app_processes: int = 2, timeout: float = 180, env: dict | None = None,
+                     extra: tuple[str, ...] = ()):
+    """`python -m dragdl_core up` with `app_processes` Streamlit processes behind Caddy on a free loopback
+    port (one worker, this home); yields the one URL. Ctrl-C at the end, as an instructor would stop it."""
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DRAGDL_CONFIG")}
+    full_env.update(DRAGDL_HOME=str(home), PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore:No ccache found",
+                    **(env or {}))
+    command = [sys.executable, "-m", "dragdl_core", "up", "--workers", "1", "--app-processes", str(app_processes),
+               "--port", str(port), "--address", "127.0.0.1", *extra]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + timeout
+        while "is running at" not in log.read_text():
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"`up` did not start; see {log}")
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -1,6 +1,6 @@
 """up and worker: run an instance (Redis, supervised workers, the web app) or just workers.
 
-    python -m dragdl_core up [--port 8501] [--workers N] [--home DIR]
+    python -m dragdl_core up [--port 8501] [--workers N] [--app-processes N] [--domain HOST] [--home DIR]
     python -m dragdl_core up --config class.toml              # a class: see class_config.py
     python -m dragdl_core worker [--workers N] [--home DIR]    # more workers, on this or another machine
 
@@ -17,10 +17,11 @@ import os
 import socket
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from . import UserError
-from .. import class_config, config
+from .. import class_config, config, hostload, proxy
 
 APP = config.REPO_ROOT / "app" / "main.py"
 
@@ -98,15 +99,76 @@ def _setup_logging() -> None:
                         stream=sys.stderr)
 
 
-def _app_child(port: int, address: str | None, env: dict, logs: Path):
+def _app_children(count: int, env: dict, logs: Path) -> list:
+    """`count` Streamlit processes on free loopback ports (kept across restarts: the proxy names them)."""
     from ..tasks.supervisor import Child
 
-    def command():
-        argv = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-                "--browser.gatherUsageStats", "false", "--server.port", str(port)]
-        return argv + (["--server.address", address] if address else [])
+    children = []
+    for index in range(1, count + 1):
+        port = _free_loopback_port()
 
-    return Child(label="app", command=command, env=env, log_path=logs / "app.log")
+        def command(port=port):
+            return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+                    "--browser.gatherUsageStats", "false", "--server.port", str(port),
+                    "--server.address", proxy.LOOPBACK, "--server.fileWatcherType", "none"]
+
+        children.append(Child(label=f"app-{index}", command=command, env=env, log_path=logs / f"app-{index}.log",
+                              port=port))
+    return children
+
+
+def _free_loopback_port() -> int:
+    with socket.socket() as s:
+        s.bind((proxy.LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def _proxy_child(plan: "proxy.ProxyPlan", home: Path, env: dict):
+    """Caddy in front of the app processes (and the API, once there is one); its Caddyfile under home."""
+    from ..tasks.supervisor import Child
+
+    config_path = home / "caddy" / "Caddyfile"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(proxy.caddyfile(plan), encoding="utf-8")
+    # Caddy's own state (autosave, certificates) stays under home, whatever the instructor's $HOME is.
+    caddy_env = dict(env, XDG_DATA_HOME=str(home / "caddy" / "data"), XDG_CONFIG_HOME=str(home / "caddy"))
+    return Child(label="proxy", command=lambda: proxy.command(config_path), env=caddy_env,
+                 log_path=home / "logs" / "proxy.log")
+
+
+def _web_plan(args, cfg: class_config.ClassConfig, home: Path) -> tuple[int, "proxy.ProxyPlan"]:
+    """(app processes, where the proxy listens). Flags override the class file; `--domain` serves HTTPS on
+    443 and every interface unless a port or address was given."""
+    processes = args.app_processes if args.app_processes is not None else (cfg.app_processes or _cores())
+    if processes < 1:
+        raise UserError("--app-processes must be at least 1")
+    domain = args.domain if args.domain is not None else cfg.domain
+    tls = args.tls or cfg.tls
+    port_given = args.port is not None or "port" in cfg.model_fields_set
+    address_given = args.address is not None or "address" in cfg.model_fields_set
+    port = args.port or (cfg.port if port_given or not domain else 443)
+    address = args.address or (cfg.address if address_given or not domain else "0.0.0.0")
+    try:
+        domain = class_config.host_name(domain)
+    except ValueError as err:
+        raise UserError(f"--domain {err}, got {domain!r}") from None
+    return processes, proxy.ProxyPlan(port=port, app_ports=(), address=address, domain=domain or None, tls=tls,
+                                      data_dir=home / "caddy" / "data")
+
+
+def _web_ready(plan: "proxy.ProxyPlan", apps: list) -> bool:
+    """Every app process answers its health check and the proxy accepts connections."""
+    return all(_healthy(child.port) for child in apps) and _answers(plan.port)
+
+
+def _healthy(port: int) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{proxy.LOOPBACK}:{port}{proxy.HEALTH_PATH}", timeout=2) as answer:
+            return answer.read() == b"ok"
+    except OSError:
+        return False
 
 
 def cmd_up(args) -> int:
@@ -119,10 +181,17 @@ def cmd_up(args) -> int:
     _setup_logging()
     home = _use_home(args)
     cfg = class_config.current()
-    args.port, args.address = args.port or cfg.port, args.address or cfg.address
     workers, threads = _worker_plan(args)
-    if not args.no_app and APP.exists() and not _port_free(args.port):
-        raise UserError(f"port {args.port} is in use; choose another with --port")
+    max_load, max_load_flag = _max_load(args, cfg)
+    app_processes, plan = _web_plan(args, cfg, home)
+    serve_app = not args.no_app and APP.exists()
+    if serve_app:
+        try:
+            proxy.executable()
+        except proxy.ProxyError as err:
+            raise UserError(str(err)) from None
+        if not _port_free(plan.port):
+            raise UserError(f"port {plan.port} is in use; choose another with --port")
     lock, server = HomeLock(home), None
     try:
         lock.acquire()
@@ -144,30 +213,42 @@ def cmd_up(args) -> int:
     if found:
         print(f"recovered  {len(found)} task record(s) from their run directories (Redis did not know them)")
     env = dict(os.environ, REDIS_URL=url, DRAGDL_HOME=str(home))
-    children = worker_children(workers, threads, env, home / "logs")
+    children = worker_children(workers, threads, env, home / "logs", max_load=max_load_flag)
+    apps = []
     if args.no_app:
         print("web app not started (--no-app)")
-    elif APP.exists():
-        children.append(_app_child(args.port, args.address, env, home / "logs"))
+    elif serve_app:
+        # Caddy is in front even of one app process: the REST API is served under /api on the same address
+        # (docs/classroom.md, "Several app processes"). Its process joins `children` and `api_port` the plan.
+        apps = _app_children(app_processes, env, home / "logs")
+        plan = replace(plan, app_ports=tuple(child.port for child in apps))
+        children += apps + [_proxy_child(plan, home, env)]
     else:
         print(f"web app not started: {APP} does not exist yet")
     supervisor = Supervisor(children)
     try:
         supervisor.start()
         print(f"Redis      {display_url(url)}" + (f" (AOF in {server.dir})" if server else " (REDIS_URL)"))
-        print(f"workers    {workers} x {threads} thread(s); logs in {home / 'logs'}")
+        print(f"workers    {workers} x {threads} thread(s)"
+              + (f", none takes a task above {max_load.describe()}" if max_load else "") + f"; logs in {home / 'logs'}")
         print(f"home       {home}")
         if cfg.source:
             _print_class(cfg)
-        if any(c.label == "app" for c in children):
+        if apps:
+            print(f"web app    {len(apps)} process(es) behind Caddy on {plan.address}:{plan.port}"
+                  + (f", HTTPS for {plan.domain} ({plan.tls})" if plan.domain else ""))
+            if len(apps) > _cores():
+                print(f"warning    {len(apps)} app processes on {_cores()} cores: each uses about one core when "
+                      "busy, so more than the cores only costs memory")
             started = time.monotonic()
-            while not _answers(args.port) and time.monotonic() - started < 60 and not supervisor.stopping:
+            while (not _web_ready(plan, apps) and time.monotonic() - started < 90
+                   and not supervisor.stopping):
                 supervisor.check()
                 time.sleep(0.3)
-            note = "" if _answers(args.port) else f" (still starting: see {home / 'logs' / 'app.log'})"
-            print(f"DragDL is running at http://localhost:{args.port}{note}  (Ctrl-C stops everything)", flush=True)
-            if args.address not in ("localhost", "127.0.0.1", "::1"):
-                print(f"students open http://{socket.getfqdn()}:{args.port}", flush=True)
+            note = "" if _web_ready(plan, apps) else f" (still starting: see the app-N.log files in {home / 'logs'})"
+            print(f"DragDL is running at {plan.url()}{note}  (Ctrl-C stops everything)", flush=True)
+            if not plan.domain and plan.address not in ("localhost", "127.0.0.1", "::1"):
+                print(f"students open http://{socket.getfqdn()}:{plan.port}", flush=True)
         else:
             print("DragDL task service is running (Ctrl-C stops everything)", flush=True)
         supervisor.run()
@@ -179,6 +260,16 @@ def cmd_up(args) -> int:
         lock.release()
         print("stopped", flush=True)
     return 0
+
+
+def _max_load(args, cfg: class_config.ClassConfig) -> tuple:
+    """(what the workers are held to, the flag's value). Only a flag goes on the workers' command line: the
+    class file's `max_load` the workers read themselves, so a change to the file applies without a restart."""
+    try:
+        flag = hostload.parse(args.max_load)
+    except ValueError as err:
+        raise UserError(f"--max-load: {err}") from None
+    return flag or hostload.parse(cfg.max_load), flag
 
 
 def _print_class(cfg: class_config.ClassConfig) -> None:
@@ -206,16 +297,17 @@ def cmd_worker(args) -> int:
     _setup_logging()
     home = _use_home(args)
     workers, threads = _worker_plan(args)
+    max_load, max_load_flag = _max_load(args, class_config.current())
     try:
         url = redis_url()
         wait_for(url)
     except ServiceUnavailable as err:
         raise UserError(str(err)) from None
     env = dict(os.environ, REDIS_URL=url, DRAGDL_HOME=str(home))
-    supervisor = Supervisor(worker_children(workers, threads, env, home / "logs"))
+    supervisor = Supervisor(worker_children(workers, threads, env, home / "logs", max_load=max_load_flag))
     supervisor.start()
-    print(f"{workers} worker(s) x {threads} thread(s) on {display_url(url)}, home {home} (Ctrl-C stops them)",
-          flush=True)
+    print(f"{workers} worker(s) x {threads} thread(s) on {display_url(url)}, home {home}"
+          + (f", no new task above {max_load.describe()}" if max_load else "") + " (Ctrl-C stops them)", flush=True)
     supervisor.run()
     print("stopped", flush=True)
     return 0
@@ -226,13 +318,21 @@ def _common(p) -> None:
     p.add_argument("--threads", type=int, help="threads per task (default: cores / workers)")
     p.add_argument("--home", help="DragDL home: runs, Redis data, logs (default $DRAGDL_HOME or var/)")
     p.add_argument("--config", help="a class's configuration file (TOML; see examples/class.toml)")
+    p.add_argument("--max-load", help="take no new task while the host is above LOAD_PER_CORE[,MEMORY_PERCENT] "
+                                      "(e.g. 1.5 or 1.5,80; default: the class file's, else no limit)")
 
 
 def register(sub) -> None:
     p = sub.add_parser("up", help="start Redis, the workers and the web app; Ctrl-C stops them all")
     _common(p)
-    p.add_argument("--port", type=int, help="web app port (default: the class file's, else 8501)")
-    p.add_argument("--address", help="address the web app listens on (default: the class file's, else localhost)")
+    p.add_argument("--port", type=int, help="web app port (default: the class file's, else 8501; 443 with --domain)")
+    p.add_argument("--address", help="address the web app listens on (default: the class file's, else localhost; "
+                                     "every interface with --domain)")
+    p.add_argument("--app-processes", type=int, help="web app processes behind the proxy (default: the class "
+                                                     "file's, else one per core)")
+    p.add_argument("--domain", help="serve HTTPS for this host name (automatic certificates when it is public)")
+    p.add_argument("--tls", choices=proxy.TLS_MODES, help="with --domain: acme (Let's Encrypt, the default) or "
+                                                          "internal (Caddy's own CA, e.g. for a test or a LAN)")
     p.add_argument("--no-app", action="store_true", help="start only Redis and the workers")
     p.set_defaults(handler=cmd_up)
 

@@ -59,9 +59,26 @@ def worker_count() -> int:
     return Worker.count(connection=connection(), queue=queue())
 
 
+PAUSED_KEY = "dragdl:worker_paused:"  # + worker name -> why it takes no task (expires: a dead worker's goes)
+PAUSED_TTL_S = 30
+
+
+def mark_paused(conn, name: str, reason: str | None) -> None:
+    """A worker says why it takes no task now (the host is busy), or that it takes tasks again (None)."""
+    if reason:
+        conn.set(PAUSED_KEY + name, reason, ex=PAUSED_TTL_S)
+    else:
+        conn.delete(PAUSED_KEY + name)
+
+
 def workers() -> list[dict]:
-    """The workers serving the queue: name and RQ state (idle, busy, suspended, ...), by name."""
+    """The workers serving the queue: name, RQ state (idle, busy, paused, ...) and, for a worker that takes
+    no task, why (`paused`: e.g. "host busy: memory in use 93% is above 90%"), by name."""
     from rq import Worker
 
-    found = Worker.all(connection=connection(), queue=queue())
-    return sorted(({"name": w.name, "state": w.get_state()} for w in found), key=lambda w: w["name"])
+    conn = connection()
+    found = Worker.all(connection=conn, queue=queue())
+    reasons = conn.mget([PAUSED_KEY + w.name for w in found]) if found else []
+    return sorted(({"name": w.name, "state": w.get_state(),
+                    "paused": reason.decode() if isinstance(reason, bytes) else reason}
+                   for w, reason in zip(found, reasons)), key=lambda w: w["name"])

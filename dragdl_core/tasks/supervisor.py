@@ -34,6 +34,7 @@ class Child:
     cwd: Path = config.REPO_ROOT
     restart: bool = True
     on_exit: Callable[["Child", int], None] | None = None
+    port: int | None = None             # the loopback port a server child listens on, if any
     process: subprocess.Popen | None = None
     argv: list[str] = field(default_factory=list)
     started: float = 0.0
@@ -145,8 +146,9 @@ class Supervisor:
         self._previous_handlers = {}
 
 
-def worker_children(count: int, threads: int, env: dict, logs: Path) -> list[Child]:
-    """`count` workers, each with OMP_NUM_THREADS=threads (its share of the cores)."""
+def worker_children(count: int, threads: int, env: dict, logs: Path, max_load=None) -> list[Child]:
+    """`count` workers, each with OMP_NUM_THREADS=threads (its share of the cores); with `max_load`
+    (hostload.MaxLoad) they take no new task while the host is above it."""
     from .worker import worker_name
 
     children = []
@@ -155,7 +157,8 @@ def worker_children(count: int, threads: int, env: dict, logs: Path) -> list[Chi
         child_env.setdefault("PYTHONWARNINGS", "ignore:No ccache found")
 
         def command(index=index):
-            return [sys.executable, "-m", "dragdl_core.tasks.worker", "--name", worker_name(index)]
+            argv = [sys.executable, "-m", "dragdl_core.tasks.worker", "--name", worker_name(index)]
+            return argv + (["--max-load", str(max_load)] if max_load else [])
 
         children.append(Child(label=f"worker-{index}", command=command, env=child_env,
                               log_path=logs / f"worker-{index}.log", on_exit=_fail_tasks_of_dead_worker))

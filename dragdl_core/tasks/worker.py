@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 import redis
 from rq import Worker
 
+from .. import class_config, hostload
 from . import caps, jobs, lifecycle, processes
 from .connection import connection, display_url, text_connection
 from .execution import INTERRUPT_SIGNAL
 from .store import TaskStore
 
 log = logging.getLogger("dragdl.worker")
+HOST_CHECK_S = 2.0  # how often a worker held back by --max-load looks at the host again
 
 # What a generated train.py imports: loaded once here, inherited by every forked horse. Importing only:
 # no operator may ever run in this process. A parent whose OpenMP pool exists (it ran a conv and a matmul,
@@ -71,6 +73,47 @@ class TaskWorker(Worker):
         super().__init__(*args, **kwargs)
         self.store = TaskStore(text_connection(patient=True))
         self.watch: Watch | None = None
+        self.max_load: hostload.MaxLoad | None = None
+
+    # -- taking a task only while the host has room (--max-load) ---------------------------------------
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        while True:
+            self._wait_while_host_busy()
+            result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            if result is None or self._host_busy() is None:
+                return result
+            job, queue = result  # the host filled up while this worker waited for a job: put it back
+            queue.push_job_id(job.id, at_front=True)
+
+    def _limit(self) -> hostload.MaxLoad | None:
+        """--max-load when given; else the class file's `max_load`, re-read when the file changes, so an
+        instructor can raise or lower it while the class runs."""
+        if self.max_load is not None:
+            return self.max_load
+        try:
+            return hostload.parse(class_config.current().max_load)
+        except (ValueError, class_config.ConfigError):
+            return None  # a broken file keeps its last good settings inside current(); never stop working
+
+    def _host_busy(self) -> str | None:
+        limit = self._limit()
+        return hostload.why_busy(limit, hostload.sample()) if limit else None
+
+    def _wait_while_host_busy(self) -> None:
+        """Take no task while the host is above --max-load; say why on the worker's record, so the Class page
+        shows it, and keep the heartbeat going. Ctrl-C/SIGTERM end the wait (RQ raises StopRequested)."""
+        reason = self._host_busy()
+        if reason is None:
+            return
+        self.log.info("Worker %s: taking no task: %s", self.name, reason)
+        self.set_state("paused")
+        while reason is not None:
+            jobs.mark_paused(self.connection, self.name, reason)
+            self.heartbeat()
+            time.sleep(HOST_CHECK_S)
+            reason = self._host_busy()
+        jobs.mark_paused(self.connection, self.name, None)
+        self.log.info("Worker %s: the host has room again; taking tasks", self.name)
 
     # -- running one task ------------------------------------------------------------------------------
     def execute_job(self, job, queue):
@@ -187,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--name", help="unique worker name (default: host.pid.index.random)")
     parser.add_argument("--burst", action="store_true", help="quit when the queue is empty")
+    parser.add_argument("--max-load", type=hostload.parse, help="take no task while the host is above "
+                        "LOAD_PER_CORE[,MEMORY_PERCENT] (see dragdl_core/hostload.py)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -195,8 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     seconds = preload()
     conn = connection(patient=True)
     worker = TaskWorker([jobs.QUEUE_NAME], connection=conn, name=args.name or worker_name())
-    log.info("worker %s ready in %.1f s (Paddle preloaded, OMP_NUM_THREADS=%s), Redis %s, caps %s",
-             worker.name, seconds, os.environ.get("OMP_NUM_THREADS"), display_url(), caps.limits())
+    worker.max_load = args.max_load
+    log.info("worker %s ready in %.1f s (Paddle preloaded, OMP_NUM_THREADS=%s), Redis %s, caps %s, max load %s",
+             worker.name, seconds, os.environ.get("OMP_NUM_THREADS"), display_url(), caps.limits(),
+             worker._limit() or "none")
     worker.work(burst=args.burst, logging_level="DEBUG" if args.verbose else "INFO")
     return 0
 
