@@ -109,6 +109,25 @@ def _app_child(port: int, address: str | None, env: dict, logs: Path):
     return Child(label="app", command=command, env=env, log_path=logs / "app.log")
 
 
+def api_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The REST API process (dragdl_core/api): uvicorn on its own internal port. Loopback only: clients
+    reach it through the proxy in front of the app (`handle /api/*`), or on this machine."""
+    return [sys.executable, "-m", "uvicorn", "dragdl_core.api:create_app", "--factory", "--host", host,
+            "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+
+
+def _api_child(port: int, env: dict, logs: Path):
+    from ..tasks.supervisor import Child
+
+    return Child(label="api", command=lambda: api_command(port), env=env, log_path=logs / "api.log")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def cmd_up(args) -> int:
     from ..tasks import ServiceUnavailable
     from ..tasks.connection import display_url
@@ -151,6 +170,8 @@ def cmd_up(args) -> int:
         children.append(_app_child(args.port, args.address, env, home / "logs"))
     else:
         print(f"web app not started: {APP} does not exist yet")
+    api_port = args.api_port or _free_port()
+    children.append(_api_child(api_port, env, home / "logs"))
     supervisor = Supervisor(children)
     try:
         supervisor.start()
@@ -159,6 +180,11 @@ def cmd_up(args) -> int:
         print(f"home       {home}")
         if cfg.source:
             _print_class(cfg)
+        started = time.monotonic()
+        while not _answers(api_port) and time.monotonic() - started < 30 and not supervisor.stopping:
+            supervisor.check()
+            time.sleep(0.2)
+        print(f"API: http://127.0.0.1:{api_port}/api  (docs at /api/docs)", flush=True)
         if any(c.label == "app" for c in children):
             started = time.monotonic()
             while not _answers(args.port) and time.monotonic() - started < 60 and not supervisor.stopping:
@@ -233,7 +259,8 @@ def register(sub) -> None:
     _common(p)
     p.add_argument("--port", type=int, help="web app port (default: the class file's, else 8501)")
     p.add_argument("--address", help="address the web app listens on (default: the class file's, else localhost)")
-    p.add_argument("--no-app", action="store_true", help="start only Redis and the workers")
+    p.add_argument("--no-app", action="store_true", help="start only Redis, the workers and the REST API")
+    p.add_argument("--api-port", type=int, help="internal port of the REST API on 127.0.0.1 (default: a free one)")
     p.set_defaults(handler=cmd_up)
 
     p = sub.add_parser("worker", help="start workers for a running instance (REDIS_URL or this home's Redis)")

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -116,15 +117,16 @@ def export_paddle(run_dir, out) -> Path:
     return out
 
 
-def export_zip(run_dir, out) -> Path:
-    """Everything in one zip (see dragdl_core/standalone/README.txt), written atomically."""
+def export_zip(run_dir, out, onnx_file: Path | None = None) -> Path:
+    """Everything in one zip (see dragdl_core/standalone/README.txt), written atomically; `onnx_file` is
+    an ONNX export of the same model already made."""
     run_dir, out = Path(run_dir), Path(out)
     model = _model_dir(run_dir)
     steps = preprocess(run_dir)  # before the slow conversion: a transform that cannot travel fails first
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dragdl-export-") as tmp:
-        onnx_file = export_onnx(run_dir, Path(tmp) / "model.onnx")
-        partial = out.with_name(f".{out.name}.{os.getpid()}.part")
+        onnx_file = onnx_file or export_onnx(run_dir, Path(tmp) / "model.onnx")
+        partial = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.part")
         try:
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
                 archive.write(onnx_file, "model.onnx")
@@ -144,3 +146,25 @@ def export(run_dir, fmt: str, out) -> Path:
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return {"paddle": export_paddle, "onnx": export_onnx, "zip": export_zip}[fmt](run_dir, out)
+
+
+def cached_export(run_dir, fmt: str) -> Path:
+    """The run's ONNX file or zip under `<run_dir>/export/`, made once per trained model (again when the
+    model is newer) and shared by the API and the app's download buttons."""
+    run_dir = Path(run_dir)
+    model = _model_dir(run_dir)
+    if fmt not in ("onnx", "zip"):
+        raise ExportError(f"unknown format {fmt!r}; choose onnx or zip")
+    out = run_dir / "export" / f"model.{fmt}"
+    newest = max((model / name).stat().st_mtime for name in (*PADDLE_FILES, "meta.json"))
+    if out.exists() and out.stat().st_mtime >= newest:
+        return out
+    if fmt == "onnx":
+        tmp = out.with_name(f".model.{os.getpid()}.{threading.get_ident()}.onnx")
+        try:
+            export_onnx(run_dir, tmp)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return out
+    return export_zip(run_dir, out, cached_export(run_dir, "onnx"))
