@@ -3,11 +3,15 @@ with only onnxruntime, numpy and Pillow, and the layer graphs to check every nod
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import example
+import numpy as np
+from PIL import Image
+
+from conftest import ROOT, example
 from dragdl_core import registry
 from dragdl_core.codegen import compile_graph
 from dragdl_core.validate import analyze
@@ -72,3 +76,28 @@ def make_standalone_venv(folder: Path) -> Path:
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                     *STANDALONE_PACKAGES], check=True, capture_output=True, timeout=900)
     return python
+
+
+def digit_images(folder, count=4):
+    """A few of scikit-learn's digits as 8x8 PNGs named N-is-DIGIT.png (`label_of` reads the DIGIT back)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    paths = []
+    for i in range(count):
+        path = folder / f"{i}-is-{digits.target[i * 7]}.png"
+        Image.fromarray((digits.images[i * 7] * 255 / 16).astype(np.uint8)).save(path)
+        paths.append(path)
+    return paths
+
+
+def label_of(image: str) -> str:
+    return Path(image).stem.split("-is-")[1]
+
+
+def predict_json(run_dir, images) -> list[dict]:
+    out = subprocess.run([sys.executable, "-m", "dragdl_core", "predict", str(run_dir), *map(str, images), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
