@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, task_service
+from app.downloads import model_downloads
 from app.formatting import task_label
 from app.session import current_user
+from dragdl_core.uploads import IMAGE_TYPES, MAX_UPLOAD_MB, UploadError, check_upload
 
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 
 st.title("Predict")
 user = current_user()
@@ -45,8 +46,10 @@ except PredictError as err:
     st.stop()
 st.caption(f"{len(model.classes)} classes: {', '.join(model.classes[:20])}{' …' if len(model.classes) > 20 else ''}"
            f" · input {model.meta['input_shape']}")
+model_downloads(folder, task_id, "predict")
 
-uploads = st.file_uploader("Images", type=IMAGE_TYPES, accept_multiple_files=True, key="predict_uploads")
+uploads = st.file_uploader(f"Images (up to {MAX_UPLOAD_MB} MB each)", type=list(IMAGE_TYPES),
+                           accept_multiple_files=True, key="predict_uploads")
 images = [(u.name, u.getvalue()) for u in uploads or []]
 if st.toggle("Use the camera", key="predict_camera"):
     photo = st.camera_input("Take a photo")
@@ -59,8 +62,8 @@ if not images:
 results, failures = [], []
 for name, data in images:
     try:
-        results.append((data, model.predict(data, name)))
-    except PredictError as err:
+        results.append((data, model.predict(data, check_upload(name, len(data)))))
+    except (PredictError, UploadError) as err:
         failures.append(str(err))
 for message in failures:
     st.error(message)
