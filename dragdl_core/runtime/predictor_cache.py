@@ -1,5 +1,6 @@
 """Loaded models kept for the next prediction, bounded in count and in bytes, least recently used first
-out. One Predictor per (run, export): a run trained again gets a fresh one."""
+out. One Predictor per (run, export): a run trained again gets a fresh one. Loading too is serialised
+per run, so concurrent first requests load the model once."""
 from __future__ import annotations
 
 import threading
@@ -49,8 +50,16 @@ def predictor(run_dir) -> Predictor:
         return loaded
 
 
+_running = threading.Lock()
+
+
 def predict(run_dir, data: bytes, name: str) -> Prediction:
-    return predictor(run_dir).predict(data, name)
+    """One prediction at a time per process: concurrent eager forward passes from several threads crash
+    Paddle (the API process died under 10 concurrent clients, benchmarks/rest_api.py), and on a shared
+    CPU they would not be faster anyway; requests wait their turn instead."""
+    loaded = predictor(run_dir)
+    with _running:
+        return loaded.predict(data, name)
 
 
 def cached() -> int:
