@@ -21,14 +21,6 @@ if not finished:
     st.stop()
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def predictor(run_dir: str, exported_at: float):
-    """One loaded model per run (and per export: `exported_at` changes if the run is trained again)."""
-    from dragdl_core.runtime.predict import Predictor
-
-    return Predictor(run_dir)
-
-
 by_id = {t["id"]: t for t in finished}
 wanted = st.session_state.get("predict_task")
 ids = list(by_id)
@@ -36,11 +28,14 @@ task_id = st.selectbox("Model of task", ids, index=ids.index(wanted) if wanted i
                        format_func=lambda i: task_label(by_id[i]))
 folder = Path(by_id[task_id]["run_dir"])
 
-from dragdl_core.runtime.predict import PredictError  # noqa: E402  (imports Paddle: after the cheap checks)
+# Paddle is imported after the cheap checks; the cache of loaded models is the REST API's too (bounded in
+# count and bytes, one prediction at a time per process)
+from dragdl_core.runtime import predictor_cache  # noqa: E402
+from dragdl_core.runtime.predict import PredictError  # noqa: E402
 
-meta = folder / "model" / "meta.json"
 try:
-    model = predictor(str(folder), meta.stat().st_mtime if meta.exists() else 0.0)
+    with st.spinner("Loading the model…"):
+        model = predictor_cache.predictor(folder)
 except PredictError as err:
     st.error(str(err))
     st.stop()
@@ -62,7 +57,7 @@ if not images:
 results, failures = [], []
 for name, data in images:
     try:
-        results.append((data, model.predict(data, check_upload(name, len(data)))))
+        results.append((data, predictor_cache.predict(folder, data, check_upload(name, len(data)))))
     except (PredictError, UploadError) as err:
         failures.append(str(err))
 for message in failures:

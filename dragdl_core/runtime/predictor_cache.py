@@ -41,10 +41,13 @@ def predictor(run_dir) -> Predictor:
         with _lock:
             if key in _cache:
                 return _cache[key][0]
-        loaded, size = Predictor(run_dir), _size(run_dir)
+        try:
+            loaded, size = Predictor(run_dir), _size(run_dir)
+        finally:
+            with _lock:
+                _loading.pop(key, None)
         with _lock:
             _cache[key] = (loaded, size)
-            _loading.pop(key, None)
             while len(_cache) > MAX_MODELS or (len(_cache) > 1 and sum(s for _, s in _cache.values()) > MAX_BYTES):
                 _cache.popitem(last=False)
         return loaded
