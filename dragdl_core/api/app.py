@@ -1,6 +1,8 @@
 """The FastAPI application: routers under /api, docs at /api/docs, JSON errors, request size limits."""
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -61,8 +63,27 @@ class SizeLimit:
                 await too_large(scope, receive, send)
 
 
+def _preload_paddle() -> None:
+    """Import Paddle in the background once the server is up, so the first prediction does not pay ~2-8 s
+    for it (the model itself still loads on first use)."""
+    import threading
+
+    def load():
+        try:
+            import dragdl_core.runtime.predict  # noqa: F401
+        except Exception:  # a broken Paddle shows up on the first prediction instead, as a 500 with a log
+            pass
+    threading.Thread(target=load, name="preload-paddle", daemon=True).start()
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI):
+    _preload_paddle()
+    yield
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="DragDL API", version="1",
+    app = FastAPI(lifespan=_lifespan, title="DragDL API", version="1",
                   description="Validate graphs, submit and watch training tasks, predict with and export "
                               "trained models. Authenticate with `Authorization: Bearer TOKEN` "
                               "(`python -m dragdl_core users token NAME`).",
