@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import fcntl
+import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -33,6 +35,7 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 USERNAME_RULE = "use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
 MIN_PASSWORD, MAX_PASSWORD_BYTES = 8, 72   # bcrypt ignores bytes after the 72nd: refuse rather than truncate
 BCRYPT_ROUNDS = 12                         # ~0.2 s per sign-in; tests lower it
+TOKEN_PREFIX, TOKEN_FIELD = "dgl_", "api_token"  # REST API bearer tokens: `users token NAME`
 
 
 _parsed: dict[tuple, dict] = {}
@@ -176,6 +179,18 @@ class UsersFile:
         except ValueError:
             return None
 
+    def account_for_token(self, token: str) -> Account | None:
+        """The account whose REST API token this is (`users token NAME`), else None. Tokens are random
+        (256 bits), so a SHA-256 of each is stored, never the token, and compared in constant time."""
+        if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = _token_digest(token)
+        for username, entry in self._entries().items():
+            stored = entry.get(TOKEN_FIELD)
+            if isinstance(stored, str) and hmac.compare_digest(stored, digest):
+                return self.get(str(username))
+        return None
+
     def cookie(self) -> dict:
         """Sign-in cookie settings; written with a random key when the file is first created. A file written
         by hand without a key gets one for this process (never an empty key: it would let anyone forge
@@ -229,6 +244,14 @@ class UsersFile:
             entry = self._find(data, username)
             entry["password"] = hashed
 
+    def rotate_token(self, username: str) -> str:
+        """A new REST API token for the user (the old one stops working); only its hash is stored."""
+        username = check_username(username)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._editing() as data:
+            self._find(data, username)[TOKEN_FIELD] = _token_digest(token)
+        return token
+
     def set_role(self, username: str, role: str) -> None:
         username, role = check_username(username), check_role(role)
         with self._editing() as data:
@@ -257,6 +280,10 @@ class UsersFile:
         others = [u for u, e in users.items() if str(u).lower() != leaving and _role_of(e) == INSTRUCTOR]
         if _role_of(self._find(data, leaving)) == INSTRUCTOR and not others and len(users) > 1:
             raise UsersError(f"'{leaving}' is the class's only instructor; add another instructor first")
+
+
+def _token_digest(token: str) -> str:
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def _cookie_name(class_name: str) -> str:

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from app import task_service
+from app.downloads import model_downloads
 from app.navigation import page
 from app.session import current_user
 from dragdl_core import registry, rundir
@@ -38,6 +39,7 @@ for task in finished:
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
              column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
 chosen = st.selectbox("Task", [r["task"] for r in rows])
+model_downloads(next(Path(t["run_dir"]) for t in finished if t["id"] == chosen), chosen, "models")
 if st.button("Predict with this model"):
     st.session_state["predict_task"] = chosen
     st.switch_page(page("predict"))

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, task_service
+from app.downloads import model_downloads
 from app.formatting import duration, task_label
 from app.session import current_user
 from dragdl_core import rundir
@@ -87,6 +88,7 @@ for task_id in finished:
     cells[1].metric("test loss", f"{report.get('loss', float('nan')):.3f}")
     cells[2].metric("epochs trained", report.get("epochs_trained", "–"))
     cells[3].metric("parameters", f"{report['parameters']:,}" if "parameters" in report else "–")
+    model_downloads(folder, task_id, "monitor")
     left, right = st.columns([2, 3])
     per_class = pd.DataFrame.from_dict(report["per_class"], orient="index").rename_axis("class").reset_index()
     left.dataframe(per_class, hide_index=True, width="stretch")

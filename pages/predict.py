@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, task_service
+from app.downloads import model_downloads
 from app.formatting import task_label
 from app.session import current_user
-from dragdl_core import rundir
+from dragdl_core.uploads import IMAGE_TYPES, MAX_UPLOAD_MB, UploadError, check_upload
 
-IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"]
 
 st.title("Predict")
 user = current_user()
@@ -21,14 +21,6 @@ if not finished:
     st.stop()
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def predictor(run_dir: str, exported_at: float):
-    """One loaded model per run (and per export: `exported_at` changes if the run is trained again)."""
-    from dragdl_core.runtime.predict import Predictor
-
-    return Predictor(run_dir)
-
-
 by_id = {t["id"]: t for t in finished}
 wanted = st.session_state.get("predict_task")
 ids = list(by_id)
@@ -36,18 +28,23 @@ task_id = st.selectbox("Model of task", ids, index=ids.index(wanted) if wanted i
                        format_func=lambda i: task_label(by_id[i]))
 folder = Path(by_id[task_id]["run_dir"])
 
-from dragdl_core.runtime.predict import PredictError  # noqa: E402  (imports Paddle: after the cheap checks)
+# Paddle is imported after the cheap checks; the cache of loaded models is the REST API's too (bounded in
+# count and bytes, one prediction at a time per process)
+from dragdl_core.runtime import predictor_cache  # noqa: E402
+from dragdl_core.runtime.predict import PredictError  # noqa: E402
 
-meta = rundir.model_path(folder)
 try:
-    model = predictor(str(folder), meta.stat().st_mtime if meta.exists() else 0.0)
+    with st.spinner("Loading the model…"):
+        model = predictor_cache.predictor(folder)
 except PredictError as err:
     st.error(str(err))
     st.stop()
 st.caption(f"{len(model.classes)} classes: {', '.join(model.classes[:20])}{' …' if len(model.classes) > 20 else ''}"
            f" · input {model.meta['input_shape']}")
+model_downloads(folder, task_id, "predict")
 
-uploads = st.file_uploader("Images", type=IMAGE_TYPES, accept_multiple_files=True, key="predict_uploads")
+uploads = st.file_uploader(f"Images (up to {MAX_UPLOAD_MB} MB each)", type=list(IMAGE_TYPES),
+                           accept_multiple_files=True, key="predict_uploads")
 images = [(u.name, u.getvalue()) for u in uploads or []]
 if st.toggle("Use the camera", key="predict_camera"):
     photo = st.camera_input("Take a photo")
@@ -60,8 +57,8 @@ if not images:
 results, failures = [], []
 for name, data in images:
     try:
-        results.append((data, model.predict(data, name)))
-    except PredictError as err:
+        results.append((data, predictor_cache.predict(folder, data, check_upload(name, len(data)))))
+    except (PredictError, UploadError) as err:
         failures.append(str(err))
 for message in failures:
     st.error(message)

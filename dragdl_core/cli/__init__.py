@@ -10,7 +10,7 @@ import sys
 
 from ..class_config import ConfigError
 
-COMMAND_MODULES = ["graph", "datasets", "tasks", "up", "weights", "models", "users"]
+COMMAND_MODULES = ["graph", "datasets", "tasks", "up", "weights", "models", "users", "export"]
 
 
 class UserError(Exception):

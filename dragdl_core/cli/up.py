@@ -171,6 +171,19 @@ def _healthy(port: int) -> bool:
         return False
 
 
+def api_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The REST API process (dragdl_core/api): uvicorn on its own internal port. Loopback only: clients
+    reach it through the proxy in front of the app (`handle /api/*`), or on this machine."""
+    return [sys.executable, "-m", "uvicorn", "dragdl_core.api:create_app", "--factory", "--host", host,
+            "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+
+
+def _api_child(port: int, env: dict, logs: Path):
+    from ..tasks.supervisor import Child
+
+    return Child(label="api", command=lambda: api_command(port), env=env, log_path=logs / "api.log")
+
+
 def cmd_up(args) -> int:
     from ..tasks import ServiceUnavailable
     from ..tasks.connection import display_url
@@ -215,13 +228,15 @@ def cmd_up(args) -> int:
     env = dict(os.environ, REDIS_URL=url, DRAGDL_HOME=str(home))
     children = worker_children(workers, threads, env, home / "logs", max_load=max_load_flag)
     apps = []
+    api_port = args.api_port or _free_loopback_port()
+    children.append(_api_child(api_port, env, home / "logs"))
     if args.no_app:
         print("web app not started (--no-app)")
     elif serve_app:
         # Caddy is in front even of one app process: the REST API is served under /api on the same address
-        # (docs/classroom.md, "Several app processes"). Its process joins `children` and `api_port` the plan.
+        # (docs/classroom.md, "Several app processes").
         apps = _app_children(app_processes, env, home / "logs")
-        plan = replace(plan, app_ports=tuple(child.port for child in apps))
+        plan = replace(plan, app_ports=tuple(child.port for child in apps), api_port=api_port)
         children += apps + [_proxy_child(plan, home, env)]
     else:
         print(f"web app not started: {APP} does not exist yet")
@@ -234,6 +249,10 @@ def cmd_up(args) -> int:
         print(f"home       {home}")
         if cfg.source:
             _print_class(cfg)
+        started = time.monotonic()
+        while not _answers(api_port) and time.monotonic() - started < 30 and not supervisor.stopping:
+            supervisor.check()
+            time.sleep(0.2)
         if apps:
             print(f"web app    {len(apps)} process(es) behind Caddy on {plan.address}:{plan.port}"
                   + (f", HTTPS for {plan.domain} ({plan.tls})" if plan.domain else ""))
@@ -246,10 +265,12 @@ def cmd_up(args) -> int:
                 supervisor.check()
                 time.sleep(0.3)
             note = "" if _web_ready(plan, apps) else f" (still starting: see the app-N.log files in {home / 'logs'})"
+            print(f"API: {plan.url()}/api  (docs at /api/docs)", flush=True)
             print(f"DragDL is running at {plan.url()}{note}  (Ctrl-C stops everything)", flush=True)
             if not plan.domain and plan.address not in ("localhost", "127.0.0.1", "::1"):
                 print(f"students open http://{socket.getfqdn()}:{plan.port}", flush=True)
         else:
+            print(f"API: http://127.0.0.1:{api_port}/api  (docs at /api/docs)", flush=True)
             print("DragDL task service is running (Ctrl-C stops everything)", flush=True)
         supervisor.run()
     finally:
@@ -333,7 +354,8 @@ def register(sub) -> None:
     p.add_argument("--domain", help="serve HTTPS for this host name (automatic certificates when it is public)")
     p.add_argument("--tls", choices=proxy.TLS_MODES, help="with --domain: acme (Let's Encrypt, the default) or "
                                                           "internal (Caddy's own CA, e.g. for a test or a LAN)")
-    p.add_argument("--no-app", action="store_true", help="start only Redis and the workers")
+    p.add_argument("--no-app", action="store_true", help="start only Redis, the workers and the REST API")
+    p.add_argument("--api-port", type=int, help="internal port of the REST API on 127.0.0.1 (default: a free one)")
     p.set_defaults(handler=cmd_up)
 
     p = sub.add_parser("worker", help="start workers for a running instance (REDIS_URL or this home's Redis)")

@@ -1,9 +1,10 @@
-"""users add|list|remove|passwd|role: the accounts of a class (the users file named by its config).
+"""users add|list|remove|passwd|role|token: the accounts of a class (the users file named by its config).
 
     python -m dragdl_core users add ada --role student            # prints a generated password
     echo "$PW" | python -m dragdl_core users add grace --role instructor --password-stdin
     python -m dragdl_core users list [--json]
     python -m dragdl_core users remove ada
+    python -m dragdl_core users token ada                         # prints a new REST API bearer token
 
 The file is the one `--config FILE` (or DRAGDL_CONFIG) names, else <home>/users.yaml; `--file` overrides.
 Run on the server by whoever runs the instance: the command line is trusted."""
@@ -67,6 +68,16 @@ def cmd_passwd(args) -> int:
     return 0
 
 
+def cmd_token(args) -> int:
+    """Print a new REST API token for the user; the previous one stops working (only a hash is kept)."""
+    try:
+        token = _users(args).rotate_token(args.username)
+    except UsersError as err:
+        raise UserError(str(err)) from None
+    print(token)
+    return 0
+
+
 def cmd_role(args) -> int:
     try:
         _users(args).set_role(args.username, args.role)
@@ -115,7 +126,7 @@ def _password_flag(p) -> None:
 
 
 def register(sub) -> None:
-    group = sub.add_parser("users", help="accounts of a class: add, list, remove, passwd, role")
+    group = sub.add_parser("users", help="accounts of a class: add, list, remove, passwd, role, token")
     cmds = group.add_subparsers(dest="users_command", required=True, metavar="ACTION")
 
     p = cmds.add_parser("add", help="add an account")
@@ -142,6 +153,11 @@ def register(sub) -> None:
     _password_flag(p)
     _where(p)
     p.set_defaults(handler=cmd_passwd)
+
+    p = cmds.add_parser("token", help="print a new REST API token for the user (the old one stops working)")
+    p.add_argument("username")
+    _where(p)
+    p.set_defaults(handler=cmd_token)
 
     p = cmds.add_parser("role", help="make an account a student or an instructor")
     p.add_argument("username")

@@ -31,6 +31,13 @@ class TransformNode(NodeType):
     def code(self, params, ctx):
         return f"T.{self.name}({kwargs_code(params)})"
 
+    def eval_steps(self, params) -> list[dict]:
+        """The evaluation-time preprocessing as data (preprocess.json of an export, read by its predict.py):
+        a train-only transform is dropped unless its `eval_code` keeps the size, which it mirrors."""
+        if self.train_only(params):
+            return []
+        raise NotImplementedError(f"{self.name} does not describe its evaluation step as data")
+
     def eval_code(self, params, ctx) -> str | None:
         """What a train-only transform becomes at evaluation: nothing, unless it changes the size, in which
         case its deterministic counterpart keeps the shape the model was trained on."""

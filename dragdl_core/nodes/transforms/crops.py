@@ -17,6 +17,9 @@ class CenterCrop(TransformNode):
         fits(size, shape, "CenterCrop.size")
         return [shape[0], *size]
 
+    def eval_steps(self, params):
+        return [{"op": "center_crop", "size": list(size_pair(params["size"]))}]
+
 
 @register
 class RandomCrop(TransformNode):
@@ -35,6 +38,10 @@ class RandomCrop(TransformNode):
         size = literal(list(size_pair(params["size"])))
         pad = f"T.Pad({params['padding']}), " if params["padding"] else ""
         return f"{pad}T.CenterCrop({size})"
+
+    def eval_steps(self, params):
+        pad = [{"op": "pad", "padding": params["padding"], "fill": 0}] if params["padding"] else []
+        return pad + [{"op": "center_crop", "size": list(size_pair(params["size"]))}]
 
 
 @register
@@ -59,3 +66,6 @@ class RandomResizedCrop(TransformNode):
 
     def eval_code(self, params, ctx):
         return f"T.Resize({literal(list(size_pair(params['size'])))})"
+
+    def eval_steps(self, params):
+        return [{"op": "resize", "size": list(size_pair(params["size"])), "interpolation": "bilinear"}]

@@ -12,3 +12,6 @@ class Grayscale(TransformNode):
 
     def transform_shape(self, params, shape):
         return [params["num_output_channels"], shape[1], shape[2]]
+
+    def eval_steps(self, params):
+        return [{"op": "grayscale", "channels": params["num_output_channels"]}]

@@ -35,5 +35,8 @@ class Lambda(TransformNode):
                              "evaluation would see a different shape", "expression")
         return [c, h, w]
 
+    def eval_steps(self, params):
+        return [] if self.train_only(params) else [{"op": "expression", "expression": params["expression"]}]
+
     def code(self, params, ctx):
         return f"SafeLambda({params['expression']!r})"

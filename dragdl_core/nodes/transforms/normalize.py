@@ -22,5 +22,8 @@ class Normalize(TransformNode):
                                  f"channel(s); give 1 or {shape[0]}", key)
         return shape
 
+    def eval_steps(self, params):
+        return [{"op": "normalize", "mean": list(params["mean"]), "std": list(params["std"])}]
+
     def code(self, params, ctx):
         return f"T.Normalize({kwargs_code(params)}, data_format='HWC')"

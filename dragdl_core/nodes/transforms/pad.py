@@ -15,3 +15,6 @@ class Pad(TransformNode):
     def transform_shape(self, params, shape):
         pad = 2 * params["padding"]
         return [shape[0], shape[1] + pad, shape[2] + pad]
+
+    def eval_steps(self, params):
+        return [{"op": "pad", "padding": params["padding"], "fill": params["fill"]}]

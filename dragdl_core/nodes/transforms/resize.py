@@ -15,6 +15,9 @@ class Resize(TransformNode):
         "interpolation": Choice("bilinear", "how new pixels are computed", choices=INTERPOLATIONS),
     }
 
+    def eval_steps(self, params):
+        return [{"op": "resize", "size": params["size"], "interpolation": params["interpolation"]}]
+
     def transform_shape(self, params, shape):
         size = params["size"]
         if isinstance(size, list):
