@@ -154,7 +154,10 @@ def test_two_app_processes_behind_caddy_sticky_restarted_and_stopped(tmp_path):
         assert answers(f"{url}/_stcore/health")
         wait_for(lambda: len([p for p in app_processes(process) if p.pid != victim.pid]) == 2, 60,
                  "the killed app process to be restarted")
-        ports = re.findall(r"127\.0\.0\.1:(\d+)", (home / "caddy" / "Caddyfile").read_text())
+        caddyfile = (home / "caddy" / "Caddyfile").read_text()
+        app_upstreams = next(line for line in caddyfile.splitlines()  # `reverse_proxy A B {`; the API's has no block
+                             if line.strip().startswith("reverse_proxy") and line.rstrip().endswith("{"))
+        ports = re.findall(r"127\.0\.0\.1:(\d+)", app_upstreams)  # the app processes, not the API
         assert len(ports) == 2
         wait_for(lambda: all(answers(f"http://127.0.0.1:{p}/_stcore/health") for p in ports), 90,
                  "the restarted app process to answer on its port")
