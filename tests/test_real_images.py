@@ -144,6 +144,18 @@ def test_the_import_counts_each_fix_and_records_upright_sizes(tmp_path, python_e
     assert "layout: one folder per class (bottom, top), inside 'My Project Images'" in shown.stdout
 
 
+def test_the_explorer_thumbnails_show_pictures_as_training_sees_them(tmp_path):
+    store.import_archive(bars_archive(tmp_path / "bars.zip"), "bars")
+    folder = store.dataset_path("bars")
+    for path in sorted((folder / "top").glob("phone-*.jpg")) + [folder / "bottom" / "cutout.png"]:
+        shown = np.asarray(store.thumbnail(path).convert("L"), dtype=float)
+        assert shown.shape == (16, 24), path.name
+        dark, light = (shown[:4], shown[4:]) if path.parent.name == "top" else (shown[-4:], shown[:-4])
+        assert dark.mean() < 70 and light.mean() > 190, path.name
+    (folder / "top" / "broken.png").write_bytes(b"not an image")
+    assert store.thumbnail(folder / "top" / "broken.png") is None
+
+
 def test_the_dataset_loader_returns_every_picture_upright_and_8_bit(tmp_path):
     store.import_archive(bars_archive(tmp_path / "bars.zip"), "bars")
     data = image_folder("bars", image_size=16, color="grayscale", val_ratio=0.0, test_ratio=0.0)
@@ -224,6 +236,12 @@ def test_a_run_directory_without_its_script_says_what_is_missing(bars_run, tmp_p
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
     assert "neither model/train.py nor train.py" in done.stderr
+
+    shutil.copy(bars_run / "model" / "train.py", copy / "model" / "train.py")
+    (copy / "model" / "inference.pdiparams").unlink()
+    done = predict(copy, [image], python_env)
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
+    assert "no model/inference.pdiparams" in done.stderr
 
     shutil.rmtree(copy / "model")
     done = predict(copy, [image], python_env)
