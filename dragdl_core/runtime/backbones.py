@@ -14,6 +14,7 @@ import numpy as np
 
 warnings.filterwarnings("ignore", message="No ccache found")
 warnings.filterwarnings("ignore", message="When training, we now always track")  # Paddle, on every BatchNorm
+from . import quiet  # noqa: E402,F401  (imports Paddle without its start-up warning on the terminal)
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 from paddle import nn  # noqa: E402

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from .backbones import count_parameters  # first: it quiets Paddle's import warnings
+from . import quiet  # noqa: E402,F401  (imports Paddle without its start-up warning on the terminal)
 import paddle  # noqa: E402
 from paddle import nn  # noqa: E402
 

@@ -2,6 +2,7 @@
 checked by running one batch. A FeatureExtractor contributes one row per block, like the pure summary."""
 from __future__ import annotations
 
+from . import quiet  # noqa: E402,F401  (imports Paddle without its start-up warning on the terminal)
 import paddle
 import paddle.nn.functional as F
 
