@@ -84,8 +84,8 @@ def fixes_needed(image: Image.Image) -> tuple[str, ...]:
     if orientation(image) != 1:
         fixes.append("orientation")
     if image.mode in HIGH_BIT_MODES:
-        fixes.append("high_bit_depth")
-    if has_transparency(image):
+        fixes.append("high_bit_depth")  # (a transparent colour in a 16-bit grey image is not applied)
+    elif has_transparency(image):
         fixes.append("transparency")
     if image.mode in ("P", "PA"):
         fixes.append("palette")

@@ -49,6 +49,21 @@ def test_a_16_bit_png_loads_like_its_8_bit_copy(tmp_path):
     np.testing.assert_array_equal(rgb, np.repeat(eight, 3, axis=2))
 
 
+def test_32_bit_and_float_images_are_scaled_to_8_bits():
+    from dragdl_core.imaging import make_visible
+
+    picture = bar("top").astype(np.float64)
+    cases = {"16-bit values in I": picture * 257, "0..1 floats": picture / 255, "0..255 floats": picture,
+             "any range": picture * 1000 - 5000}
+    for name, values in cases.items():
+        mode = "I" if name.startswith("16") else "F"
+        image = Image.fromarray(values.astype(np.int32 if mode == "I" else np.float32), mode)
+        seen = np.asarray(make_visible(image), dtype=float)
+        stretched = (picture - picture.min()) * 255 / (picture.max() - picture.min())
+        expected = stretched if name == "any range" else picture
+        assert np.abs(seen - expected).max() <= 1, name
+
+
 @pytest.mark.parametrize("color", ["rgb", "grayscale"])
 def test_a_transparent_background_is_white(color, tmp_path):
     picture = bar("top")
