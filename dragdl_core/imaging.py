@@ -84,8 +84,8 @@ def fixes_needed(image: Image.Image) -> tuple[str, ...]:
     if orientation(image) != 1:
         fixes.append("orientation")
     if image.mode in HIGH_BIT_MODES:
-        fixes.append("high_bit_depth")
-    if has_transparency(image):
+        fixes.append("high_bit_depth")  # (a transparent colour in a 16-bit grey image is not applied)
+    elif has_transparency(image):
         fixes.append("transparency")
     if image.mode in ("P", "PA"):
         fixes.append("palette")
@@ -142,12 +142,15 @@ def make_visible(image: Image.Image, color: str | None = None) -> Image.Image:
 
 
 def read_image(source, color: str | None = None, max_pixels: int | None = MAX_PIXELS,
-               label: str | None = None) -> Image.Image:
+               label: str | None = None, at_least: int | None = None) -> Image.Image:
     """Open, decode and `make_visible` one image (see the module docstring); ImageReadError naming the file
-    for anything that is not a readable PNG, JPEG, BMP, GIF or WebP within `max_pixels`."""
+    for anything that is not a readable PNG, JPEG, BMP, GIF or WebP within `max_pixels`. `at_least`: a
+    JPEG may be decoded at a reduced scale that keeps both sides at least this long (thumbnails)."""
     image = open_image(source, max_pixels, label)
     label = label or (str(source) if isinstance(source, (str, Path)) else "image")
     try:
+        if at_least and image.format in ("JPEG", "MPO"):
+            image.draft(image.mode, (at_least, at_least))
         image.load()  # closes a file PIL opened itself; the decoded pixels stay
         return make_visible(image, color)
     except Exception as err:  # truncated data, bad CRC, broken decoder state

@@ -49,6 +49,21 @@ def test_a_16_bit_png_loads_like_its_8_bit_copy(tmp_path):
     np.testing.assert_array_equal(rgb, np.repeat(eight, 3, axis=2))
 
 
+def test_32_bit_and_float_images_are_scaled_to_8_bits():
+    from dragdl_core.imaging import make_visible
+
+    picture = bar("top").astype(np.float64)
+    cases = {"16-bit values in I": picture * 257, "0..1 floats": picture / 255, "0..255 floats": picture,
+             "any range": picture * 1000 - 5000}
+    for name, values in cases.items():
+        mode = "I" if name.startswith("16") else "F"
+        image = Image.fromarray(values.astype(np.int32 if mode == "I" else np.float32), mode)
+        seen = np.asarray(make_visible(image), dtype=float)
+        stretched = (picture - picture.min()) * 255 / (picture.max() - picture.min())
+        expected = stretched if name == "any range" else picture
+        assert np.abs(seen - expected).max() <= 1, name
+
+
 @pytest.mark.parametrize("color", ["rgb", "grayscale"])
 def test_a_transparent_background_is_white(color, tmp_path):
     picture = bar("top")
@@ -144,6 +159,18 @@ def test_the_import_counts_each_fix_and_records_upright_sizes(tmp_path, python_e
     assert "layout: one folder per class (bottom, top), inside 'My Project Images'" in shown.stdout
 
 
+def test_the_explorer_thumbnails_show_pictures_as_training_sees_them(tmp_path):
+    store.import_archive(bars_archive(tmp_path / "bars.zip"), "bars")
+    folder = store.dataset_path("bars")
+    for path in sorted((folder / "top").glob("phone-*.jpg")) + [folder / "bottom" / "cutout.png"]:
+        shown = np.asarray(store.thumbnail(path).convert("L"), dtype=float)
+        assert shown.shape == (16, 24), path.name
+        dark, light = (shown[:4], shown[4:]) if path.parent.name == "top" else (shown[-4:], shown[:-4])
+        assert dark.mean() < 70 and light.mean() > 190, path.name
+    (folder / "top" / "broken.png").write_bytes(b"not an image")
+    assert store.thumbnail(folder / "top" / "broken.png") is None
+
+
 def test_the_dataset_loader_returns_every_picture_upright_and_8_bit(tmp_path):
     store.import_archive(bars_archive(tmp_path / "bars.zip"), "bars")
     data = image_folder("bars", image_size=16, color="grayscale", val_ratio=0.0, test_ratio=0.0)
@@ -224,6 +251,12 @@ def test_a_run_directory_without_its_script_says_what_is_missing(bars_run, tmp_p
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
     assert "neither model/train.py nor train.py" in done.stderr
+
+    shutil.copy(bars_run / "model" / "train.py", copy / "model" / "train.py")
+    (copy / "model" / "inference.pdiparams").unlink()
+    done = predict(copy, [image], python_env)
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0
+    assert "no model/inference.pdiparams" in done.stderr
 
     shutil.rmtree(copy / "model")
     done = predict(copy, [image], python_env)

@@ -156,7 +156,7 @@ def test_predict_answers_an_uploaded_digit_with_probabilities(finished_task):
         ("three.png", digit_png(3), "image/png"), ("seven.png", digit_png(7), "image/png"),
         ("junk.png", b"not an image", "image/png")])
     at.run()
-    assert "junk.png: not an image PIL can read" in texts(at.error)
+    assert "junk.png: not an image DragDL reads" in texts(at.error)
     table = at.dataframe[0].value
     assert list(table["image"]) == ["three.png", "seven.png"]
     assert list(table["prediction"]) == ["3", "7"]

@@ -135,7 +135,7 @@ def thumbnail(path: Path, max_side: int = 256):
     """A sample image for the explorer, read as training reads it (`imaging.read_image`: upright, 8-bit,
     transparency on white) and shrunk to fit `max_side`; None when the file cannot be read."""
     try:
-        image = read_image(path)
+        image = read_image(path, at_least=max_side)  # a big JPEG is decoded at a fraction of its size
     except ImageReadError:
         return None
     image.thumbnail((max_side, max_side))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from ..imaging import FORMATS, fixes_needed, upright_size
+from ..imaging import FORMATS, fixes_needed, make_visible, upright_size
 
 # PIL format -> the suffix it is stored under (the loader picks files by suffix, so a PNG named .jpg is renamed).
 STORED_SUFFIX = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "BMP": ".bmp", "GIF": ".gif", "WEBP": ".webp"}
@@ -58,6 +58,7 @@ def inspect_image(data: bytes, max_pixels: int) -> ImageFacts:
             if image.format in ("JPEG", "MPO"):  # decode every block at 1/8 scale: damage shows, memory stays small
                 image.draft(image.mode, (math.ceil(width / 8), math.ceil(height / 8)))
             image.load()
+            make_visible(image)  # the reading every loader does (upright, 8-bit, on white) works on it
         except Exception as err:  # truncated data, bad CRC, broken decoder state
             raise BadImage(f"damaged image ({type(err).__name__}: {str(err)[:80]})") from None
     return facts

@@ -15,6 +15,7 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore", message="No ccache found")
 import httpx  # noqa: E402  (Paddle's downloader uses it)
+from . import paddle_quiet  # noqa: E402,F401  (imports Paddle without its start-up warning on the terminal)
 import paddle.dataset.common as paddle_common  # noqa: E402
 from paddle.vision import datasets as paddle_datasets  # noqa: E402
 

@@ -44,6 +44,9 @@ class Predictor:
         if not meta_path.exists():
             raise PredictError(f"{self.dir} has no exported model yet (model/meta.json); "
                                "prediction needs a run that finished training")
+        if not (self.dir / "model" / "inference.pdiparams").exists():
+            raise PredictError(f"{self.dir} has model/meta.json but no model/inference.pdiparams (the trained "
+                               "weights); copy the whole model/ folder of the run")
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
         self.eval_transform = import_file(script_of(self.dir), "dragdl_run_").eval_transform
