@@ -85,6 +85,20 @@ def replace(new_graph: dict, select: str | None = None, assignment: str | None =
     st.session_state[FIT] = bool(new_graph["nodes"])
 
 
+def fit() -> None:
+    """Show the whole graph again (remount the canvas, which fits it to view)."""
+    _init()
+    st.session_state[REVISION] += 1
+    st.session_state[FIT] = bool(st.session_state[GRAPH]["nodes"])
+    _bump()
+
+
+def tidy() -> None:
+    """Lay the graph out again from scratch and show all of it."""
+    update(canvas.tidy(graph()))
+    fit()
+
+
 def take_browser_changes() -> bool:
     """Merge the component's latest report if it is new; True when it changed more than positions (an
     edge drawn, a node clicked), which the rest of the page must show. Runs before anything is drawn."""
@@ -105,7 +119,7 @@ def take_browser_changes() -> bool:
 
 
 @st.fragment
-def canvas_fragment(shapes: dict, errors: list[dict], height: int = 720) -> None:
+def canvas_fragment(shapes: dict, errors: list[dict], height: int | None = None) -> None:
     """The canvas alone reruns for the component's own reports (it reports after every redraw and every
     node moved); only a report that changes the graph or the selection reruns the whole page."""
     if take_browser_changes():
@@ -113,10 +127,12 @@ def canvas_fragment(shapes: dict, errors: list[dict], height: int = 720) -> None
     draw(shapes, errors, height)
 
 
-def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:
-    """Draw the graph with each node's output shape and validation errors."""
+def draw(shapes: dict, errors: list[dict], height: int | None = None) -> None:
+    """Draw the graph with each node's output shape and validation errors; the canvas is as tall as the
+    graph needs (canvas.canvas_height) unless `height` is given, and never zooms out below canvas.MIN_ZOOM."""
     _init()
     current, chosen = st.session_state[GRAPH], st.session_state[SELECTED]
+    height = height or canvas.canvas_height(current)
     nodes = [StreamlitFlowNode.from_dict(n) for n in canvas.flow_nodes(current, shapes, errors, chosen)]
     edges = [StreamlitFlowEdge.from_dict(e) for e in canvas.flow_edges(current, chosen)]
     reported = st.session_state.get(canvas_key())
@@ -126,4 +142,4 @@ def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:
     state = StreamlitFlowState(nodes=nodes, edges=edges, selected_id=chosen, timestamp=st.session_state[SENT_AT])
     streamlit_flow(canvas_key(), state, height=height, fit_view=st.session_state[FIT], show_controls=True,
                    allow_new_edges=True,
-                   get_node_on_click=True, get_edge_on_click=True, min_zoom=0.2, hide_watermark=True)
+                   get_node_on_click=True, get_edge_on_click=True, min_zoom=canvas.MIN_ZOOM, hide_watermark=True)

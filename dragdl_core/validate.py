@@ -149,11 +149,14 @@ def _check_structure(result: Analysis, types: dict) -> bool:
             break
         current = succ[current][0]
     on_path = set(order)
+    trainer = by_cat["trainer"][0]
     for node in graph.nodes:
-        if node.id not in on_path:
+        if node.id == trainer and node.id not in on_path:
+            result.error(node.id, "edges", "off_path",
+                         f"nothing leads to the Trainer '{trainer}' yet; connect '{order[-1]}' to it")
+        elif node.id not in on_path:
             result.error(node.id, "edges", "off_path",
                          f"'{node.id}' is not on the path from '{start}' to the Trainer; connect it or delete it")
-    trainer = by_cat["trainer"][0]
     if order[-1] != trainer:
         result.error(order[-1], "edges", "not_connected",
                      f"the path from '{start}' stops at '{order[-1]}'; connect it on to the Trainer '{trainer}'")

@@ -17,20 +17,27 @@ def boxes_overlap(a, b):
     return abs(a[0] - b[0]) < canvas.NODE_WIDTH and abs(a[1] - b[1]) < canvas.ROW_HEIGHT * 0.8
 
 
-def test_palette_clicks_build_a_connected_valid_chain_without_overlaps():
+def test_palette_clicks_build_a_connected_valid_chain_in_one_straight_column():
     graph = build("Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead", "Trainer")
     assert [n["id"] for n in graph["nodes"]] == ["digits1", "resize1", "normalize1", "conv1", "relu1",
                                                 "maxpool1", "head1", "trainer1"]
     assert analyze(graph).ok, analyze(graph).errors
     positions = [n["position"] for n in graph["nodes"]]
     assert not any(boxes_overlap(a, b) for i, a in enumerate(positions) for b in positions[i + 1:])
-    assert max(p[1] for p in positions) <= canvas.ORIGIN[1] + (canvas.ROWS_PER_COLUMN - 1) * canvas.ROW_HEIGHT
+    assert len({p[0] for p in positions}) == 1  # no wrapping into a second column with a diagonal edge
+    assert [p[1] for p in positions] == sorted(p[1] for p in positions)
 
 
-def test_adding_after_a_node_inside_the_chain_inserts_there():
-    graph = build("Digits", "Normalize")
+def test_adding_after_a_node_inside_the_chain_inserts_there_and_moves_the_rest_down():
+    graph = build("Digits", "Normalize", "Conv2D")
+    before = {n["id"]: n["position"] for n in graph["nodes"]}
     graph, new_id = canvas.add_node(graph, "Resize", after="digits1")
-    assert {(e["source"], e["target"]) for e in graph["edges"]} == {("digits1", new_id), (new_id, "normalize1")}
+    assert {(e["source"], e["target"]) for e in graph["edges"]} == {("digits1", new_id), (new_id, "normalize1"),
+                                                                    ("normalize1", "conv1")}
+    after = {n["id"]: n["position"] for n in graph["nodes"]}
+    assert len({p[0] for p in after.values()}) == 1
+    assert after[new_id] == before["normalize1"] and after["normalize1"] == before["conv1"]
+    assert after["conv1"][1] > before["conv1"][1]
 
 
 def test_adding_with_nothing_selected_leaves_the_node_unconnected_at_a_free_spot():
@@ -39,6 +46,8 @@ def test_adding_with_nothing_selected_leaves_the_node_unconnected_at_a_free_spot
     assert all(new_id not in (e["source"], e["target"]) for e in graph["edges"])
     new = next(n for n in graph["nodes"] if n["id"] == new_id)
     assert not any(boxes_overlap(new["position"], n["position"]) for n in graph["nodes"] if n is not new)
+    # beside the chain, with room to drag an edge to it (not just under the last node, handles 8 px apart)
+    assert new["position"][0] >= graph["nodes"][0]["position"][0] + canvas.NODE_WIDTH + 60
 
 
 def test_deleting_a_middle_node_joins_its_neighbours_and_an_edge_can_be_deleted_alone():
@@ -117,12 +126,20 @@ def test_setting_a_parameter_to_its_default_drops_it_from_the_json():
     assert graph["nodes"][1]["params"] == {}
 
 
-def test_loaded_graphs_without_positions_are_laid_out_in_path_order():
+def test_loaded_graphs_are_laid_out_afresh_in_path_order():
     graph = example("digits-cnn.json")
     for n in graph["nodes"]:
-        n.pop("position")
+        n["position"] = [0, 0]  # stored positions that overlap: ignored on load
     graph["nodes"].reverse()
     laid = {n["id"]: n["position"] for n in canvas.with_positions(graph)["nodes"]}
-    assert laid["data"] == list(canvas.ORIGIN)
-    assert laid["resize"][1] > laid["data"][1]
+    assert laid["resize"][1] > laid["data"][1] and laid["train"][1] > laid["head"][1]
     assert len({tuple(p) for p in laid.values()}) == len(laid)
+
+
+def test_a_connection_drawn_in_the_browser_tidies_the_graph():
+    graph = build("Digits", "Resize")
+    graph, trainer = canvas.add_node(graph, "Trainer")
+    report = {"nodes": [], "edges": [{"source": "digits1", "target": "resize1"},
+                                     {"source": "resize1", "target": trainer}], "selectedId": None}
+    merged, _ = canvas.merge_canvas(graph, report, None)
+    assert len({tuple(n["position"][:1]) for n in merged["nodes"]}) == 1  # the Trainer joined the column

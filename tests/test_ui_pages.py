@@ -58,7 +58,7 @@ def test_palette_builds_a_chain_and_a_dragged_edge_completes_it():
     at.button[[b.label for b in at.button].index("Deselect")].click().run()
     click_palette(at, "Trainer")
     assert "the graph has no Trainer" not in texts(at.markdown)
-    assert "'trainer1' is not on the path" in texts(at.markdown)
+    assert "nothing leads to the Trainer 'trainer1' yet; connect 'head1' to it" in texts(at.markdown)
 
     edges = [{"source": e["source"], "target": e["target"]} for e in at.session_state["graph"]["edges"]]
     report(at, edges=edges + [{"id": "st-flow-edge_head1-trainer1", "source": "head1", "target": "trainer1"}],
