@@ -15,6 +15,7 @@ from dragdl_core import canvas
 GRAPH, SELECTED, SENT_AT, SEEN_AT, REVISION = "graph", "selected", "canvas_sent_at", "canvas_seen_at", "graph_rev"
 FIT = "canvas_fit"
 ASSIGNMENT = "graph_assignment"  # the assignment the graph on the canvas was opened from, if any
+UNDO = "canvas_undo"             # the graph before the last destructive action (New, template, delete)
 
 
 def _init() -> None:
@@ -76,11 +77,36 @@ def select(element_id: str | None) -> None:
     _bump()
 
 
-def replace(new_graph: dict, select: str | None = None, assignment: str | None = None) -> None:
+def remember(message: str) -> None:
+    """Keep the graph as it is now, so the destructive action about to happen can be undone; `message`
+    says what happened, for the page to show with an Undo button."""
+    _init()
+    st.session_state[UNDO] = {"message": message, "graph": st.session_state[GRAPH],
+                              "selected": st.session_state[SELECTED], "assignment": st.session_state.get(ASSIGNMENT)}
+
+
+def last_change() -> str | None:
+    """The message of the last destructive action that can still be undone, or None."""
+    return (st.session_state.get(UNDO) or {}).get("message")
+
+
+def forget() -> None:
+    st.session_state.pop(UNDO, None)
+
+
+def undo() -> None:
+    """Put back the graph kept by remember()."""
+    kept = st.session_state.pop(UNDO, None)
+    if kept:
+        replace(kept["graph"], select=kept["selected"], assignment=kept["assignment"], keep_layout=True)
+
+
+def replace(new_graph: dict, select: str | None = None, assignment: str | None = None,
+            keep_layout: bool = False) -> None:
     """A different graph altogether (template, upload, a task opened for editing); `assignment` when it
     comes from one, so that what is submitted from it counts for it whatever its name."""
     st.session_state[ASSIGNMENT] = assignment
-    update(canvas.with_positions(new_graph), select)
+    update(new_graph if keep_layout else canvas.with_positions(new_graph), select)
     st.session_state[REVISION] += 1
     st.session_state[FIT] = bool(new_graph["nodes"])
 

@@ -28,8 +28,12 @@ class Analysis:
     def ok(self) -> bool:
         return not self.errors
 
-    def error(self, node: str | None, field_: str | None, code: str, message: str) -> None:
+    def error(self, node: str | None, field_: str | None, code: str, message: str,
+              detail: str | None = None) -> None:
+        """`detail`, when given, is for the instructor (a server path, a command): the app shows it on request."""
         self.errors.append({"node": node, "field": field_, "code": code, "message": message})
+        if detail:
+            self.errors[-1]["detail"] = detail
 
     def node_errors(self, node_id: str) -> list[dict]:
         return [e for e in self.errors if e["node"] == node_id]
@@ -229,7 +233,7 @@ def _infer_shapes(result: Analysis, types: dict) -> None:
         ctx.image_shape = ds_type.image_shape(ds_params)
         ctx.num_classes = ds_type.num_classes(ds_params)
     except ShapeError as err:
-        result.error(dataset.id, err.field, "dataset_unavailable", err.message)
+        result.error(dataset.id, err.field, "dataset_unavailable", err.message, err.detail)
         return
     shape = list(ctx.image_shape)
     result.shapes[dataset.id] = shape
