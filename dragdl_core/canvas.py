@@ -240,23 +240,56 @@ def set_param(graph: dict, node_id: str, name: str, value: Any) -> dict:
     return graph
 
 
-NODE_HEIGHT = 80                # a label of two lines and a short error, roughly
-MIN_HEIGHT, MAX_HEIGHT = 480, 1800
+MIN_HEIGHT, MAX_HEIGHT = 480, 3000
+# what a label's height is made of, as Chromium draws it (padding and paragraph margins; one line of text)
+LABEL_CHROME_PX, LINE_PX, CHARS_PER_LINE = 39, 19.5, 24
+SHAPE_PLACEHOLDER = "→ 64×32×32"  # the shape's length when it is not known yet
+
+
+def _lines(text: str) -> int:
+    """Lines `text` wraps to in a node, word by word (a little pessimistic: wider glyphs do exist)."""
+    lines, width = 1, 0
+    for word in text.replace("**", "").replace("`", "").split():
+        if width and width + 1 + len(word) > CHARS_PER_LINE:
+            lines, width = lines + 1, len(word)
+        else:
+            width += (1 if width else 0) + len(word)
+    return lines + (width - 1) // CHARS_PER_LINE if width > CHARS_PER_LINE else lines
+
+
+def label_height(node: dict, shape=None, errors: list[dict] | None = None, spare_lines: int = 1) -> float:
+    """The node's height on the canvas in pixels, estimated from its label, plus `spare_lines` for an
+    error that may appear while the student edits (so a new error does not cover the next node)."""
+    text = node_label(node, shape or [0], errors or [])
+    if shape is None:
+        text = text.replace("→ 0", SHAPE_PLACEHOLDER)
+    return LABEL_CHROME_PX + LINE_PX * (sum(_lines(p) for p in text.split("\n\n")) + spare_lines)
+
 
 
 def canvas_height(graph: dict) -> int:
     """Pixels for the canvas so the laid-out graph fits at about zoom 1 (within bounds): a long graph makes
     the page scroll instead of its labels shrinking below reading size."""
-    bottom = max((n["position"][1] for n in graph["nodes"] if n.get("position")), default=0) + NODE_HEIGHT
+    bottom = max((n["position"][1] for n in graph["nodes"] if n.get("position")), default=0) + layout.NODE_HEIGHT
     return int(min(MAX_HEIGHT, max(MIN_HEIGHT, bottom * 1.15 + 40)))
 
 
-def tidy(graph: dict) -> dict:
+def tidy(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None) -> dict:
     """Every node placed by the automatic top-to-bottom layout (dragdl_core.layout): on load, after an
-    insert, a delete or a new edge, and on the canvas's Tidy button."""
-    return layout.apply(graph)
+    insert, a delete or a new edge, and on the canvas's Tidy button. Rows are as tall as their labels,
+    estimated with the graph's shapes and errors (found by validating it unless the caller gives them)."""
+    if errors is None:
+        from .partial import analyze_so_far
+        from .validate import analyze
+
+        full = analyze(graph)
+        shapes, errors = analyze_so_far(graph, full).shapes, full.errors
+    shapes = shapes or {}
+    heights = {n["id"]: label_height(n, shapes.get(n["id"]), [e for e in errors if e["node"] == n["id"]])
+               for n in graph["nodes"]}
+    return layout.apply(graph, heights)
 
 
-def with_positions(graph: dict) -> dict:
+def with_positions(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None) -> dict:
     """A loaded graph laid out afresh: stored positions may come from another screen or overlap."""
-    return tidy(graph)
+    return tidy(graph, shapes, errors)

@@ -14,7 +14,9 @@ from collections import defaultdict
 
 NODE_WIDTH = 210          # as drawn by dragdl_core.canvas
 COLUMN_GAP = 40           # between side-by-side nodes of one row
-ROW_HEIGHT = 105          # from one row's top to the next one's
+NODE_HEIGHT = 80         # a node's height when the caller does not say (two lines of label)
+ROW_GAP = 25             # between the lowest node of one row and the next row
+ROW_HEIGHT = NODE_HEIGHT + ROW_GAP
 COMPONENT_GAP = 120       # between unconnected parts
 ORIGIN = (40.0, 30.0)
 SWEEPS = 4
@@ -145,8 +147,10 @@ def _layout_part(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, tupl
     return placed
 
 
-def layout(graph: dict) -> dict[str, list[float]]:
-    """Canvas positions {node id: [x, y]} (top-left corners) for every node of `graph`."""
+def layout(graph: dict, heights: dict[str, float] | None = None) -> dict[str, list[float]]:
+    """Canvas positions {node id: [x, y]} (top-left corners) for every node of `graph`; `heights` (pixels,
+    per node id, NODE_HEIGHT for any not given) make a row of tall labels push the next row down."""
+    heights = heights or {}
     ids = [n["id"] for n in graph.get("nodes", [])]
     known = set(ids)
     edges = list(dict.fromkeys((e["source"], e["target"]) for e in graph.get("edges", [])
@@ -157,14 +161,20 @@ def layout(graph: dict) -> dict[str, list[float]]:
         members = set(part)
         placed = _layout_part(part, [(s, t) for s, t in edges if s in members])
         columns = max(c for c, _ in placed.values()) + 1
+        tallest = defaultdict(float)
+        for node_id, (_, row) in placed.items():
+            tallest[row] = max(tallest[row], heights.get(node_id, NODE_HEIGHT))
+        top, tops = ORIGIN[1], []
+        for row in range(max(tallest) + 1):
+            tops.append(top)
+            top += (tallest[row] or NODE_HEIGHT) + ROW_GAP
         for node_id, (column, row) in placed.items():
-            positions[node_id] = [round(left + column * (NODE_WIDTH + COLUMN_GAP), 1),
-                                  round(ORIGIN[1] + row * ROW_HEIGHT, 1)]
+            positions[node_id] = [round(left + column * (NODE_WIDTH + COLUMN_GAP), 1), round(tops[row], 1)]
         left += columns * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP + COMPONENT_GAP
     return positions
 
 
-def apply(graph: dict) -> dict:
+def apply(graph: dict, heights: dict[str, float] | None = None) -> dict:
     """A copy of `graph` with every node placed by layout()."""
-    positions = layout(graph)
+    positions = layout(graph, heights)
     return dict(graph, nodes=[dict(n, position=positions[n["id"]]) for n in graph.get("nodes", [])])

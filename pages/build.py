@@ -150,17 +150,17 @@ if canvas_view.assignment():
                "class leaderboard, whatever you name it.")
 
 tools = st.columns(5)
-tools[0].button("New", on_click=_new_graph, icon=":material/add:", width="stretch",
+tools[0].button("New", on_click=_new_graph, width="stretch",
                 help="Start again from an empty canvas (Undo brings your graph back)")
 tools[1].button("Delete", on_click=_delete_selected, disabled=not canvas_view.selected(), width="stretch",
-                icon=":material/delete:", help="Delete the selected node (its neighbours are joined) or edge")
+                help="Delete the selected node (its neighbours are joined) or edge")
 tools[2].button("Deselect", on_click=canvas_view.select, args=(None,), disabled=not canvas_view.selected(),
-                width="stretch", icon=":material/deselect:",
+                width="stretch",
                 help="Clear the selection: the next palette click adds an unconnected node")
 tools[3].button("Tidy", on_click=canvas_view.tidy, disabled=not graph["nodes"], width="stretch",
-                icon=":material/account_tree:", help="Lay the graph out again, top to bottom")
+                help="Lay the graph out again, top to bottom")
 tools[4].button("Fit", on_click=canvas_view.fit, disabled=not graph["nodes"], width="stretch",
-                icon=":material/fit_screen:", help="Show the whole graph")
+                help="Show the whole graph")
 if canvas_view.last_change():
     note, undo, dismiss = st.columns([6, 1, 1], vertical_alignment="center")
     note.info(canvas_view.last_change(), icon=":material/history:")
