@@ -135,6 +135,7 @@ class Run:
         self._log = open(self.dir / "log.txt", "a", encoding="utf-8")
         self.epoch, self.step, self.best_val, self.bad_epochs = 0, 0, -1.0, 0
         self.started = time.time()
+        self.resumed = None  # (progress, time) when this attempt resumed from a checkpoint, for an honest ETA
         self._process = None
         self.status("running")
 
@@ -154,6 +155,8 @@ class Run:
         status = {"state": state, "epoch": self.epoch, "epochs": self.epochs,
                   "progress": round(self.epoch / self.epochs, 4) if self.epochs else 0.0,
                   "device": self.device, "updated": round(time.time(), 3), **extra}
+        if self.resumed:
+            status["resumed_progress"], status["resumed_at"] = self.resumed
         _atomic_write(self.dir / "status.json", json.dumps(status))
 
     def system(self) -> dict:
@@ -185,6 +188,8 @@ class Run:
                     if line.strip() and json.loads(line).get("epoch", 0) < self.epoch]
             _atomic_write(metrics, "".join(line + "\n" for line in kept))
         self.log(f"resumed from the checkpoint after epoch {self.epoch}")
+        if self.epochs:
+            self.resumed = (round(self.epoch / self.epochs, 4), round(time.time(), 3))
         return self.epoch
 
     def _checkpoint(self, model, optimizer) -> None:
