@@ -243,6 +243,7 @@ def test_screenshots_of_every_page(browser, instance, width):
     try:
         open_build(tab, instance["url"])
         choose(tab, "Start from a template", describe("shapes-augment"))
+        drawn_nodes(tab)  # the canvas has drawn and fitted the graph
         shot(tab, f"{width}-build")
         for name in ("tasks", "monitor", "predict", "datasets", "models", "instructor"):
             tab.goto(f"{instance['url']}/{name}")
