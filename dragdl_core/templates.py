@@ -19,13 +19,29 @@ EXAMPLES = {
     "shapes-augment": ("Augmentation: coloured shapes with random affine, colour jitter and flips", "91%", "40 s"),
     "imagefolder-shapes-demo": ("Your own images: a folder dataset (make 'shapes-demo' on the Datasets page first)",
                                 "98%", "75 s"),
-    "mnist": ("MNIST digits, 28×28 (needs a download on the server)", None, None),
-    "fashion-mnist": ("Fashion-MNIST clothing, 28×28 (needs a download on the server)", None, None),
-    "cifar10": ("CIFAR-10 photos, 32×32 colour (needs a download on the server)", None, None),
-    "flowers102": ("102 kinds of flowers (needs a download on the server)", None, None),
+    "mnist": ("MNIST digits, 28×28", None, None),
+    "fashion-mnist": ("Fashion-MNIST clothing, 28×28", None, None),
+    "cifar10": ("CIFAR-10 photos, 32×32 colour", None, None),
+    "flowers102": ("102 kinds of flowers", None, None),
     "shapes-resnet18-frozen": ("Transfer learning: a resnet18 backbone, frozen, with a new head "
                                "(random weights offline; imagenet weights do far better)", "54%", "3 min"),
 }
+
+
+def _download_state(title: str) -> str | None:
+    """For a template whose dataset needs a download: whether this server has it, and what to do if not."""
+    from . import registry
+
+    try:
+        graph = load_template(title)
+    except (OSError, ValueError, KeyError):
+        return None
+    for node in graph.get("nodes", []):
+        node_type = registry.get(node.get("type"))
+        if node_type is not None and getattr(node_type, "needs_download", False):
+            return ("downloaded" if not node_type.missing_files()
+                    else "needs a download: ask your instructor")
+    return None
 
 
 def describe(title: str) -> str:
@@ -34,6 +50,9 @@ def describe(title: str) -> str:
         return f"{title} (from your instructor)"
     line, accuracy, time = EXAMPLES.get(title, ("", None, None))
     expected = f" · ~{accuracy} in ~{time}" if accuracy else ""
+    download = _download_state(title)
+    if download:
+        expected += f" · ⤓ {download}"
     number = list(EXAMPLES).index(title) + 1 if title in EXAMPLES else None
     return f"{f'{number}. ' if number else ''}{title} — {line}{expected}" if line else title
 

@@ -104,7 +104,7 @@ head[1].selectbox("Start from a template", list(templates()), index=None, key="t
                   placeholder="choose a template (numbered from first steps to transfer learning)",
                   on_change=_load_template)
 
-service_problem = task_service.problem()
+service_problem = task_service.problem_for(current_actor())
 ready = analysis.ok and not service_problem
 train_row = st.columns([1, 5], vertical_alignment="top")
 if train_row[0].button("Train", type="primary", disabled=not ready, width="stretch",

@@ -8,7 +8,7 @@ import streamlit as st
 from app import canvas_view, task_service
 from app.formatting import age, duration, task_label
 from app.navigation import page
-from app.session import current_user
+from app.session import current_actor, current_user
 from dragdl_core import assignments, rundir
 
 REFRESH_SECONDS = 2
@@ -16,7 +16,7 @@ REFRESH_SECONDS = 2
 st.title("Tasks")
 user = current_user()
 if task_service.problem():
-    st.info(task_service.problem(), icon=":material/info:")
+    st.info(task_service.problem_for(current_actor()), icon=":material/info:")
 
 
 def _act(action, task_id: str, done: str, keep: bool = False) -> None:
