@@ -6,7 +6,7 @@ that skip rows get invisible waypoints so a skip connection runs beside the bran
 and a few up-and-down sweeps order each row by the mean column of its neighbours (the barycentre rule),
 so branches stay side by side and re-join without crossing. A chain comes out as one straight column.
 Nodes not connected to the main part (an unconnected Trainer, say) are laid out to its right with a gap
-wide enough to drag an edge across. Edges that close a cycle (invalid, but a student may draw one) are
+wide enough to drag an edge across, level with its last row. Edges that close a cycle (invalid, but a student may draw one) are
 ignored for layering so the layout always finishes."""
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def layout(graph: dict, heights: dict[str, float] | None = None) -> dict[str, li
     edges = list(dict.fromkeys((e["source"], e["target"]) for e in graph.get("edges", [])
                                if e.get("source") in known and e.get("target") in known
                                and e.get("source") != e.get("target")))
-    positions, left = {}, ORIGIN[0]
+    positions, left, start = {}, ORIGIN[0], ORIGIN[1]
     for part in _components(ids, edges):
         members = set(part)
         placed = _layout_part(part, [(s, t) for s, t in edges if s in members])
@@ -164,13 +164,17 @@ def layout(graph: dict, heights: dict[str, float] | None = None) -> dict[str, li
         tallest = defaultdict(float)
         for node_id, (_, row) in placed.items():
             tallest[row] = max(tallest[row], heights.get(node_id, NODE_HEIGHT))
-        top, tops = ORIGIN[1], []
+        top, tops = start, []
         for row in range(max(tallest) + 1):
             tops.append(top)
             top += (tallest[row] or NODE_HEIGHT) + ROW_GAP
         for node_id, (column, row) in placed.items():
             positions[node_id] = [round(left + column * (NODE_WIDTH + COLUMN_GAP), 1), round(tops[row], 1)]
         left += columns * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP + COMPONENT_GAP
+        if start == ORIGIN[1]:
+            # the other parts start beside the main part's last row: an unconnected Trainer lands next to
+            # the node it should follow, a short drag away, not at the top of a long graph
+            start = tops[-1]
     return positions
 
 

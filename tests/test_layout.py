@@ -53,6 +53,7 @@ def test_two_branches_of_a_concat_sit_side_by_side_and_the_merge_is_centred_belo
 def test_unconnected_nodes_go_beside_the_main_part_with_room_to_connect():
     placed = layout.layout(graph([("a", "b"), ("b", "c")], extra=["trainer"]))
     assert placed["trainer"][0] >= placed["a"][0] + layout.NODE_WIDTH + layout.COMPONENT_GAP
+    assert placed["trainer"][1] == placed["c"][1]  # level with the chain's end, a short drag away
     assert not overlapping(placed)
 
 
