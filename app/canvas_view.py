@@ -135,10 +135,6 @@ def take_browser_changes() -> bool:
     if value["timestamp"] <= st.session_state[SEEN_AT]:
         return False
     st.session_state[SEEN_AT] = value["timestamp"]
-    if value["timestamp"] < st.session_state[SENT_AT]:
-        # made before the component had our latest drawing (a palette click's callback ran first): its
-        # edges, positions and click are from the graph before that change and would undo it
-        return False
     before_graph, before_selected = st.session_state[GRAPH], st.session_state[SELECTED]
     merged, chosen = canvas.merge_canvas(before_graph, value, before_selected)
     st.session_state[GRAPH], st.session_state[SELECTED] = merged, chosen

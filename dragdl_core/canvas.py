@@ -132,12 +132,16 @@ def flow_edges(graph: dict, selected: str | None = None) -> list[dict]:
 def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, str | None]:
     """Apply what the browser reported (a component value: nodes, edges, selectedId) to the graph.
 
-    Only what the browser alone can change is taken: positions of known nodes, edges between known nodes
-    that the graph lacks (drawn by dragging handle to handle; the graph is then tidied), and a clicked node or edge. Nodes the browser
-    does not know yet (added in Python meanwhile) are kept. A missing selectedId keeps the selection: the
-    component also reports null after merely redrawing, which must not drop what the student selected."""
+    Only what the browser alone can change is taken: positions of nodes, edges that the graph lacks (drawn
+    by dragging handle to handle; the graph is then tidied), and a clicked node or edge. A report that does
+    not list exactly the graph's nodes was made before a change in Python reached the browser (a palette
+    click's insert, a delete): it is ignored whole, since its positions and edges would undo that change.
+    A missing selectedId keeps the selection: the component also reports null after merely redrawing,
+    which must not drop what the student selected."""
     graph = copy.deepcopy(graph)
     nodes = {n["id"]: n for n in graph["nodes"]}
+    if {item.get("id") for item in value.get("nodes") or []} != set(nodes):
+        return graph, selected
     for item in value.get("nodes") or []:
         node, position = nodes.get(item.get("id")), item.get("position") or {}
         if node is not None and "x" in position and "y" in position:

@@ -61,25 +61,38 @@ def test_deleting_a_middle_node_joins_its_neighbours_and_an_edge_can_be_deleted_
 
 def test_browser_report_brings_positions_new_edges_and_clicks_but_not_stale_things():
     graph = build("Digits", "Resize")
-    graph, trainer = canvas.add_node(graph, "Trainer")  # added in Python: the browser does not know it yet
     report = {"nodes": [{"id": "digits1", "position": {"x": 300.5, "y": 40}},
-                        {"id": "resize1", "position": {"x": 0, "y": 0}},
-                        {"id": "gone1", "position": {"x": 9, "y": 9}}],       # deleted in Python meanwhile
+                        {"id": "resize1", "position": {"x": 0, "y": 0}}],
               "edges": [{"source": "digits1", "target": "resize1"},
-                        {"source": "resize1", "target": "gone1"},            # to a node that is gone
                         {"source": "resize1", "target": "resize1"}],         # a loop onto itself
               "selectedId": None, "timestamp": 5}
     merged, selected = canvas.merge_canvas(graph, report, selected="resize1")
-    assert [n["id"] for n in merged["nodes"]] == ["digits1", "resize1", trainer]
+    assert [n["id"] for n in merged["nodes"]] == ["digits1", "resize1"]
     assert merged["nodes"][0]["position"] == [300.5, 40.0]
     assert merged["edges"] == graph["edges"]
     assert selected == "resize1"  # a redraw reports no selection; that must not drop the student's
 
+    graph, trainer = canvas.add_node(graph, "Trainer")
+    report["nodes"].append({"id": trainer, "position": {"x": 600, "y": 40}})
     report["edges"].append({"id": "st-flow-edge_resize1-trainer1", "source": "resize1", "target": trainer})
     report["selectedId"] = canvas.edge_id("resize1", trainer)
     merged, selected = canvas.merge_canvas(graph, report, selected="resize1")
     assert {"source": "resize1", "target": trainer} in merged["edges"]
     assert selected == canvas.edge_id("resize1", trainer)
+
+
+def test_a_report_from_before_an_insert_is_ignored_whole():
+    """The component reports after every redraw; a report made before a palette click reached it lacks the
+    new node and still has the edge the insert replaced: taking it would fork the chain and undo the layout."""
+    graph = build("Digits", "Resize", "Normalize")
+    stale = {"nodes": [{"id": n["id"], "position": {"x": 9, "y": 9}} for n in graph["nodes"]],
+             "edges": [{"source": "digits1", "target": "resize1"}, {"source": "resize1", "target": "normalize1"}],
+             "selectedId": "digits1"}
+    inserted, new_id = canvas.add_node(graph, "RandomRotation", after="resize1")
+    merged, selected = canvas.merge_canvas(inserted, stale, selected=new_id)
+    assert merged == inserted and selected == new_id
+    deleted = canvas.delete_element(graph, "resize1")
+    assert canvas.merge_canvas(deleted, stale, selected=None) == (deleted, None)
 
 
 def test_drawing_marks_errors_and_shows_shapes_and_changed_params():
@@ -139,7 +152,8 @@ def test_loaded_graphs_are_laid_out_afresh_in_path_order():
 def test_a_connection_drawn_in_the_browser_tidies_the_graph():
     graph = build("Digits", "Resize")
     graph, trainer = canvas.add_node(graph, "Trainer")
-    report = {"nodes": [], "edges": [{"source": "digits1", "target": "resize1"},
+    report = {"nodes": [{"id": n["id"], "position": dict(zip("xy", n["position"]))} for n in graph["nodes"]],
+              "edges": [{"source": "digits1", "target": "resize1"},
                                      {"source": "resize1", "target": trainer}], "selectedId": None}
     merged, _ = canvas.merge_canvas(graph, report, None)
     assert len({tuple(n["position"][:1]) for n in merged["nodes"]}) == 1  # the Trainer joined the column
