@@ -15,6 +15,7 @@ from dragdl_core import canvas
 GRAPH, SELECTED, SENT_AT, SEEN_AT, REVISION = "graph", "selected", "canvas_sent_at", "canvas_seen_at", "graph_rev"
 FIT = "canvas_fit"
 ASSIGNMENT = "graph_assignment"  # the assignment the graph on the canvas was opened from, if any
+UNDO = "canvas_undo"             # the graph before the last destructive action (New, template, delete)
 
 
 def _init() -> None:
@@ -76,13 +77,52 @@ def select(element_id: str | None) -> None:
     _bump()
 
 
-def replace(new_graph: dict, select: str | None = None, assignment: str | None = None) -> None:
+def remember(message: str) -> None:
+    """Keep the graph as it is now, so the destructive action about to happen can be undone; `message`
+    says what happened, for the page to show with an Undo button."""
+    _init()
+    st.session_state[UNDO] = {"message": message, "graph": st.session_state[GRAPH],
+                              "selected": st.session_state[SELECTED], "assignment": st.session_state.get(ASSIGNMENT)}
+
+
+def last_change() -> str | None:
+    """The message of the last destructive action that can still be undone, or None."""
+    return (st.session_state.get(UNDO) or {}).get("message")
+
+
+def forget() -> None:
+    st.session_state.pop(UNDO, None)
+
+
+def undo() -> None:
+    """Put back the graph kept by remember()."""
+    kept = st.session_state.pop(UNDO, None)
+    if kept:
+        replace(kept["graph"], select=kept["selected"], assignment=kept["assignment"], keep_layout=True)
+
+
+def replace(new_graph: dict, select: str | None = None, assignment: str | None = None,
+            keep_layout: bool = False) -> None:
     """A different graph altogether (template, upload, a task opened for editing); `assignment` when it
     comes from one, so that what is submitted from it counts for it whatever its name."""
     st.session_state[ASSIGNMENT] = assignment
-    update(canvas.with_positions(new_graph), select)
+    update(new_graph if keep_layout else canvas.with_positions(new_graph), select)
     st.session_state[REVISION] += 1
     st.session_state[FIT] = bool(new_graph["nodes"])
+
+
+def fit() -> None:
+    """Show the whole graph again (remount the canvas, which fits it to view)."""
+    _init()
+    st.session_state[REVISION] += 1
+    st.session_state[FIT] = bool(st.session_state[GRAPH]["nodes"])
+    _bump()
+
+
+def tidy() -> None:
+    """Lay the graph out again from scratch and show all of it."""
+    update(canvas.tidy(graph()))
+    fit()
 
 
 def take_browser_changes() -> bool:
@@ -105,7 +145,7 @@ def take_browser_changes() -> bool:
 
 
 @st.fragment
-def canvas_fragment(shapes: dict, errors: list[dict], height: int = 720) -> None:
+def canvas_fragment(shapes: dict, errors: list[dict], height: int | None = None) -> None:
     """The canvas alone reruns for the component's own reports (it reports after every redraw and every
     node moved); only a report that changes the graph or the selection reruns the whole page."""
     if take_browser_changes():
@@ -113,10 +153,12 @@ def canvas_fragment(shapes: dict, errors: list[dict], height: int = 720) -> None
     draw(shapes, errors, height)
 
 
-def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:
-    """Draw the graph with each node's output shape and validation errors."""
+def draw(shapes: dict, errors: list[dict], height: int | None = None) -> None:
+    """Draw the graph with each node's output shape and validation errors; the canvas is as tall as the
+    graph needs (canvas.canvas_height) unless `height` is given, and never zooms out below canvas.MIN_ZOOM."""
     _init()
     current, chosen = st.session_state[GRAPH], st.session_state[SELECTED]
+    height = height or canvas.canvas_height(current)
     nodes = [StreamlitFlowNode.from_dict(n) for n in canvas.flow_nodes(current, shapes, errors, chosen)]
     edges = [StreamlitFlowEdge.from_dict(e) for e in canvas.flow_edges(current, chosen)]
     reported = st.session_state.get(canvas_key())
@@ -126,4 +168,4 @@ def draw(shapes: dict, errors: list[dict], height: int = 720) -> None:
     state = StreamlitFlowState(nodes=nodes, edges=edges, selected_id=chosen, timestamp=st.session_state[SENT_AT])
     streamlit_flow(canvas_key(), state, height=height, fit_view=st.session_state[FIT], show_controls=True,
                    allow_new_edges=True,
-                   get_node_on_click=True, get_edge_on_click=True, min_zoom=0.2, hide_watermark=True)
+                   get_node_on_click=True, get_edge_on_click=True, min_zoom=canvas.MIN_ZOOM, hide_watermark=True)

@@ -7,7 +7,9 @@ import plotly.graph_objects as go
 from dragdl_core.rundir import Metrics
 
 PALETTE = plotly.colors.qualitative.Plotly
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=340)
+# the legend above the plot, right of the title: below it, it covered the x axis's title
+LAYOUT = dict(margin=dict(l=10, r=10, t=70, b=10), height=360,
+              legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
 
 
 def _series(metrics: Metrics, quantity: str, by: str) -> list[tuple[str, list, list, bool]]:

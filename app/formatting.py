@@ -28,3 +28,25 @@ def duration(seconds: float | None) -> str:
 def task_label(task: dict) -> str:
     """Name and id; not the state, which changes while a picker shows the label."""
     return f"{task.get('name') or 'untitled'} · {task['id']}"
+
+
+DASH = "—"  # a missing value in a table or a figure, never "None"
+
+
+def display_names(tasks: list[dict]) -> dict[str, str]:
+    """{task id: a name to show}, unique among `tasks`: the task's name, with the start of its id added
+    only where two tasks share a name (so a chart legend never shows the same entry twice)."""
+    names = {t["id"]: t.get("name") or "untitled" for t in tasks}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {i: f"{n} ({i[:6]})" if counts[n] > 1 else n for i, n in names.items()}
+
+
+def count(value) -> str:
+    """12345 -> '12,345'; a missing value as a dash."""
+    return f"{value:,}" if isinstance(value, int) else DASH
+
+
+def percent(value) -> str:
+    return f"{value:.1%}" if isinstance(value, (int, float)) else DASH

@@ -8,11 +8,15 @@ if str(ROOT) not in sys.path:  # `streamlit run app/main.py` puts app/ on the pa
 
 import streamlit as st  # noqa: E402
 
+from app import style  # noqa: E402
 from app.navigation import all_pages  # noqa: E402
 from app.session import account_sidebar, current_actor  # noqa: E402
 from dragdl_core import class_config  # noqa: E402
 
 st.set_page_config(page_title=class_config.current().name, page_icon=":material/account_tree:", layout="wide")
 actor = current_actor()  # the sign-in form until someone is signed in (none in single-user mode)
+current = st.navigation(all_pages(actor))
+st.set_page_config(page_title=f"{current.title} · {class_config.current().name}")  # a title per page
+style.inject()
 account_sidebar(actor)
-st.navigation(all_pages(actor)).run()
+current.run()

@@ -27,10 +27,22 @@ def _add(type_name: str) -> None:
     canvas_view.update(new_graph, select=new_id)
 
 
+def download_note(node_type) -> str | None:
+    """For a dataset that needs a download: whether the server has it, and what to do if not."""
+    if not getattr(node_type, "needs_download", False):
+        return None
+    if not node_type.missing_files():
+        return "Downloaded on this server: ready to use."
+    return ("Needs a one-time download that this server has not done yet: ask your instructor, "
+            "or use Digits or Shapes, which need no download.")
+
+
 def draw() -> None:
-    st.caption("Click a node type to add it after the selected node.")
+    st.caption("Click a node type to add it after the selected node. ⤓ marks a dataset that needs a download.")
     for group, types in groups().items():
         with st.expander(group, expanded=True):
             for node_type in types:
-                st.button(node_type.name, key=f"palette:{node_type.name}", help=node_type.description,
+                note = download_note(node_type)
+                st.button(node_type.name + (" ⤓" if note else ""), key=f"palette:{node_type.name}",
+                          help=node_type.description + (f" {note}" if note else ""),
                           on_click=_add, args=(node_type.name,), width="stretch")

@@ -22,9 +22,10 @@ def _float_step(decl: Param, value: Any) -> float:
 def _number(decl: Param, label: str, value: Any, key: str, on_change: Callable, help_: str):
     integer = decl.kind == "int"
     cast = int if integer else float
+    # no min/max on the widget: the browser would keep an out-of-range entry in the box, unapplied and
+    # unexplained; param_widget refuses it instead, with the allowed range in a message under the box
     return st.number_input(
         label, value=None if value is None else cast(value), key=key, on_change=on_change, help=help_,
-        min_value=None if decl.min is None else cast(decl.min), max_value=None if decl.max is None else cast(decl.max),
         step=1 if integer else _float_step(decl, value), format=None if integer else "%g",
         placeholder="none" if decl.optional else None)
 
@@ -51,8 +52,17 @@ def param_widget(name: str, decl: Param, value: Any, key: str, on_change: Callab
     if as_text and decl.kind != "numbers":
         key += ":as-text"  # a fresh widget when the value switches between number box and text
 
+    refused = f"{key}:refused"
+
     def changed():
         typed = st.session_state[key]
+        st.session_state.pop(refused, None)
+        if decl.kind in ("int", "float") and not as_text and not _fits(decl, typed):
+            # refused, not applied: the box goes back to the node's value and says why, with the range
+            st.session_state[key] = value
+            st.session_state[refused] = (f"{forms.refusal(decl, name, typed)}; not applied, "
+                                         f"{name} stays {forms.numbers_to_text(value) or 'none'}")
+            return
         on_change(forms.text_to_numbers(typed, scalar_ok=decl.kind != "numbers" or decl.scalar_ok)
                   if as_text else typed)
 
@@ -68,6 +78,8 @@ def param_widget(name: str, decl: Param, value: Any, key: str, on_change: Callab
                      help=help_, placeholder="choose one")
     else:  # text
         st.text_input(label, value="" if value is None else str(value), key=key, on_change=changed, help=help_)
+    if refused in st.session_state:
+        st.error(st.session_state[refused], icon=":material/block:")
 
 
 def param_slider(name: str, decl: Param, key: str, step: float) -> Any:

@@ -51,11 +51,41 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
     for name, decl in node_type.params.items():
         value = params.get(name, None if decl.required else decl.default)
         key = f"param:{canvas_view.revision()}:{node['id']}:{name}"
-        param_widget(name, decl, value, key, _set(node["id"], name))
+        if node["type"] == "ImageFolder" and name == "name":
+            dataset_picker(value, key, _set(node["id"], name))
+        else:
+            param_widget(name, decl, value, key, _set(node["id"], name))
     if node_type.category in ("dataset", "transform"):
         _preview(graph, node["id"])
     if node_type.category in MODEL_CATEGORIES:
         _summary(graph, node["id"])
+
+
+def dataset_picker(value, key: str, on_change) -> None:
+    """ImageFolder's dataset, picked from those the student may use (their own and the class's) rather
+    than typed: 'fruit' for 'fruits' cannot happen. A name that is not there stays listed, marked."""
+    from dragdl_core import datasets_store as store
+
+    from app.session import current_actor
+
+    found = {d.name: d for d in store.list_datasets(owner=current_actor())}
+    options = list(found) + ([value] if value and value not in found else [])
+
+    def label(name: str) -> str:
+        info = found.get(name)
+        if info is None:
+            return f"{name} (not found)"
+        whose = "yours" if info.owner == current_actor().user else "the class's"
+        return f"{name} · {len(info.classes)} classes · {info.images} images · {whose}"
+
+    def changed():
+        on_change(st.session_state[key])
+
+    st.selectbox("dataset", options, index=options.index(value) if value in options else None, key=key,
+                 format_func=label, on_change=changed, placeholder="choose a dataset",
+                 help="Your datasets and the class's. Import your own images on the Datasets page.")
+    if not found:
+        st.caption("No datasets yet: import a zip of class folders on the Datasets page (or make the demo).")
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing sample images…")

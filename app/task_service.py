@@ -25,6 +25,18 @@ def problem() -> str | None:
     return None
 
 
+STUDENT_PROBLEM = "Training is not available right now (the task service is not running): tell your instructor."
+
+
+def problem_for(actor) -> str | None:
+    """problem() worded for who is looking: an instructor gets the service's own message (its command,
+    its files); a student one line to act on, without server paths or commands."""
+    reason = problem()
+    if reason is None or actor.is_instructor:
+        return reason
+    return STUDENT_PROBLEM
+
+
 def available() -> bool:
     return problem() is None
 

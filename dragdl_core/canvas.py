@@ -9,15 +9,14 @@ import copy
 import re
 from typing import Any
 
-from . import registry
+from . import layout, registry
 from .graph import FORMAT, VERSION
 
 EDGE_PREFIX = "st-flow-edge_"  # the id React Flow gives an edge drawn in the browser; we use it for all edges
-NODE_WIDTH = 210
-ROW_HEIGHT = 120               # vertical distance between a node and the one added after it
-COLUMN_GAP = 50
-ORIGIN = (50.0, 70.0)          # the first node: clear of the border, where dragging to it would auto-pan
-ROWS_PER_COLUMN = 5            # a longer chain goes on in the next column, so it stays in view
+NODE_WIDTH = layout.NODE_WIDTH
+ROW_HEIGHT = layout.ROW_HEIGHT  # vertical distance between a node and the one after it
+FONT_PX = 13                    # label text; at MIN_ZOOM still >= 10 px on screen
+MIN_ZOOM = 0.8                  # the canvas scrolls (grows taller) rather than shrink text below this
 MAX_PARAMS_ON_LABEL = 3
 MAX_ERROR_ON_LABEL = 50        # characters of an error on the node; the panel and the list show all of it
 
@@ -100,13 +99,13 @@ def flow_nodes(graph: dict, shapes: dict | None = None, errors: list[dict] | Non
         node_type = registry.get(node["type"])
         node_errors = [e for e in errors if e["node"] == node["id"]]
         group = registry.PALETTE_GROUPS[node_type.category] if node_type else "Train"
-        style = {"width": f"{NODE_WIDTH}px", "fontSize": "11px", "textAlign": "left", "padding": "6px 10px",
+        style = {"width": f"{NODE_WIDTH}px", "fontSize": f"{FONT_PX}px", "textAlign": "left", "padding": "6px 10px",
                  "background": GROUP_COLOURS[group], "border": "1px solid #90a4ae", "borderRadius": "6px"}
         if node_errors:
             style.update(ERROR_STYLE)
         if node["id"] == selected:
             style["boxShadow"] = SELECTED_SHADOW
-        x, y = node.get("position") or (ORIGIN[0], ORIGIN[1] + index * ROW_HEIGHT)
+        x, y = node.get("position") or (layout.ORIGIN[0], layout.ORIGIN[1] + index * ROW_HEIGHT)
         out.append({
             "id": node["id"], "position": {"x": x, "y": y},
             "data": {"content": node_label(node, shapes.get(node["id"]), node_errors)},
@@ -133,22 +132,30 @@ def flow_edges(graph: dict, selected: str | None = None) -> list[dict]:
 def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, str | None]:
     """Apply what the browser reported (a component value: nodes, edges, selectedId) to the graph.
 
-    Only what the browser alone can change is taken: positions of known nodes, edges between known nodes
-    that the graph lacks (drawn by dragging handle to handle), and a clicked node or edge. Nodes the browser
-    does not know yet (added in Python meanwhile) are kept. A missing selectedId keeps the selection: the
-    component also reports null after merely redrawing, which must not drop what the student selected."""
+    Only what the browser alone can change is taken: positions of nodes, edges that the graph lacks (drawn
+    by dragging handle to handle; the graph is then tidied), and a clicked node or edge. A report that does
+    not list exactly the graph's nodes was made before a change in Python reached the browser (a palette
+    click's insert, a delete): it is ignored whole, since its positions and edges would undo that change.
+    A missing selectedId keeps the selection: the component also reports null after merely redrawing,
+    which must not drop what the student selected."""
     graph = copy.deepcopy(graph)
     nodes = {n["id"]: n for n in graph["nodes"]}
+    if {item.get("id") for item in value.get("nodes") or []} != set(nodes):
+        return graph, selected
     for item in value.get("nodes") or []:
         node, position = nodes.get(item.get("id")), item.get("position") or {}
         if node is not None and "x" in position and "y" in position:
             node["position"] = [round(float(position["x"]), 1), round(float(position["y"]), 1)]
     known = {(e["source"], e["target"]) for e in graph["edges"]}
+    drawn = False
     for item in value.get("edges") or []:
         pair = (item.get("source"), item.get("target"))
         if pair not in known and pair[0] in nodes and pair[1] in nodes and pair[0] != pair[1]:
             graph["edges"].append({"source": pair[0], "target": pair[1]})
             known.add(pair)
+            drawn = True
+    if drawn:  # a new connection changes the structure: lay it out again, as an insert does
+        graph = tidy(graph)
     clicked = value.get("selectedId")
     if clicked and (clicked in nodes or find_edge(graph, clicked)):
         selected = clicked
@@ -188,52 +195,20 @@ def new_node_id(graph: dict, type_name: str) -> str:
     return f"{prefix}{number}"
 
 
-def _overlaps(graph: dict, x: float, y: float) -> bool:
-    for node in graph["nodes"]:
-        if node.get("position") is None:
-            continue
-        nx, ny = node["position"]
-        if abs(nx - x) < NODE_WIDTH + COLUMN_GAP / 2 and abs(ny - y) < ROW_HEIGHT * 0.8:
-            return True
-    return False
-
-
-def _cell(column: int, row: int) -> tuple[float, float]:
-    return ORIGIN[0] + column * (NODE_WIDTH + COLUMN_GAP), ORIGIN[1] + row * ROW_HEIGHT
-
-
-def free_position(graph: dict, x: float, y: float) -> list[float]:
-    """(x, y) when no node is there and it is above the last row; else the first free cell of the layout
-    grid, column by column from x's column, so the graph grows in view rather than off to one side."""
-    if y <= _cell(0, ROWS_PER_COLUMN - 1)[1] and not _overlaps(graph, x, y):
-        return [x, y]
-    column = max(0, round((x - ORIGIN[0]) / (NODE_WIDTH + COLUMN_GAP)))
-    while True:
-        for row in range(ROWS_PER_COLUMN):
-            cx, cy = _cell(column, row)
-            if not _overlaps(graph, cx, cy):
-                return [cx, cy]
-        column += 1
-
-
 def add_node(graph: dict, type_name: str, after: str | None = None) -> tuple[dict, str]:
-    """Add a node of `type_name`; after a selected node it is connected and placed below it (an edge that
-    left that node now leaves the new one, so adding inside a chain inserts). Returns (graph, new id)."""
+    """Add a node of `type_name`; after a selected node it is connected below it (an edge that left that
+    node now leaves the new one, so adding inside a chain inserts there and the nodes below move down).
+    Without one it stays unconnected, laid out beside the rest. Returns (tidied graph, new id)."""
     graph = copy.deepcopy(graph)
     new_id = new_node_id(graph, type_name)
-    node = {"id": new_id, "type": type_name, "params": {}}
     anchor = _node(graph, after) if after else None
     if anchor is not None:
-        ax, ay = anchor.get("position") or (0, 0)
-        node["position"] = free_position(graph, ax, ay + ROW_HEIGHT)
         outgoing = [e for e in graph["edges"] if e["source"] == after]
         if len(outgoing) == 1:
             outgoing[0]["source"] = new_id
         graph["edges"].append({"source": after, "target": new_id})
-    else:  # unconnected: the first free cell
-        node["position"] = free_position(graph, *ORIGIN)
-    graph["nodes"].append(node)
-    return graph, new_id
+    graph["nodes"].append({"id": new_id, "type": type_name, "params": {}})
+    return tidy(graph), new_id
 
 
 def delete_element(graph: dict, element_id: str) -> dict:
@@ -251,7 +226,7 @@ def delete_element(graph: dict, element_id: str) -> dict:
     graph["edges"] = [e for e in graph["edges"] if element_id not in (e["source"], e["target"])]
     if len(inputs) == 1 and len(outputs) == 1:
         graph["edges"].append({"source": inputs[0], "target": outputs[0]})
-    return graph
+    return tidy(graph)
 
 
 def set_param(graph: dict, node_id: str, name: str, value: Any) -> dict:
@@ -269,21 +244,56 @@ def set_param(graph: dict, node_id: str, name: str, value: Any) -> dict:
     return graph
 
 
-def with_positions(graph: dict) -> dict:
-    """Give nodes without a position one (a column in path order), so loaded JSON draws tidily."""
-    graph = copy.deepcopy(graph)
-    targets = {e["target"] for e in graph["edges"]}
-    succ = {e["source"]: e["target"] for e in graph["edges"]}
-    order, seen = [], set()
-    for start in [n["id"] for n in graph["nodes"] if n["id"] not in targets]:
-        current = start
-        while current is not None and current not in seen:
-            order.append(current)
-            seen.add(current)
-            current = succ.get(current)
-    order += [n["id"] for n in graph["nodes"] if n["id"] not in seen]
-    row = {node_id: i for i, node_id in enumerate(order)}
-    for node in graph["nodes"]:
-        if not node.get("position"):
-            node["position"] = list(_cell(*divmod(row[node["id"]], ROWS_PER_COLUMN)))
-    return graph
+MIN_HEIGHT, MAX_HEIGHT = 480, 3000
+# what a label's height is made of, as Chromium draws it (padding and paragraph margins; one line of text)
+LABEL_CHROME_PX, LINE_PX, CHARS_PER_LINE = 39, 19.5, 24
+SHAPE_PLACEHOLDER = "→ 64×32×32"  # the shape's length when it is not known yet
+
+
+def _lines(text: str) -> int:
+    """Lines `text` wraps to in a node, word by word (a little pessimistic: wider glyphs do exist)."""
+    lines, width = 1, 0
+    for word in text.replace("**", "").replace("`", "").split():
+        if width and width + 1 + len(word) > CHARS_PER_LINE:
+            lines, width = lines + 1, len(word)
+        else:
+            width += (1 if width else 0) + len(word)
+    return lines + (width - 1) // CHARS_PER_LINE if width > CHARS_PER_LINE else lines
+
+
+def label_height(node: dict, shape=None, errors: list[dict] | None = None, spare_lines: int = 1) -> float:
+    """The node's height on the canvas in pixels, estimated from its label, plus `spare_lines` for an
+    error that may appear while the student edits (so a new error does not cover the next node)."""
+    text = node_label(node, shape or [0], errors or [])
+    if shape is None:
+        text = text.replace("→ 0", SHAPE_PLACEHOLDER)
+    return LABEL_CHROME_PX + LINE_PX * (sum(_lines(p) for p in text.split("\n\n")) + spare_lines)
+
+
+
+def canvas_height(graph: dict) -> int:
+    """Pixels for the canvas so the laid-out graph fits at about zoom 1 (within bounds): a long graph makes
+    the page scroll instead of its labels shrinking below reading size."""
+    bottom = max((n["position"][1] for n in graph["nodes"] if n.get("position")), default=0) + layout.NODE_HEIGHT
+    return int(min(MAX_HEIGHT, max(MIN_HEIGHT, bottom * 1.15 + 40)))
+
+
+def tidy(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None) -> dict:
+    """Every node placed by the automatic top-to-bottom layout (dragdl_core.layout): on load, after an
+    insert, a delete or a new edge, and on the canvas's Tidy button. Rows are as tall as their labels,
+    estimated with the graph's shapes and errors (found by validating it unless the caller gives them)."""
+    if errors is None:
+        from .partial import analyze_so_far
+        from .validate import analyze
+
+        full = analyze(graph)
+        shapes, errors = analyze_so_far(graph, full).shapes, full.errors
+    shapes = shapes or {}
+    heights = {n["id"]: label_height(n, shapes.get(n["id"]), [e for e in errors if e["node"] == n["id"]])
+               for n in graph["nodes"]}
+    return layout.apply(graph, heights)
+
+
+def with_positions(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None) -> dict:
+    """A loaded graph laid out afresh: stored positions may come from another screen or overlap."""
+    return tidy(graph, shapes, errors)

@@ -19,6 +19,17 @@ def help_text(param: Param) -> str:
     return " · ".join(p for p in parts if p)
 
 
+def refusal(param: Param, name: str, value: Any) -> str:
+    """Why `value` cannot be `name`, with the allowed range: 'kernel_size must be 1..32, got 40'."""
+    from .params import ParamError
+
+    try:
+        param.check(value, name)
+    except ParamError as err:
+        return err.message
+    return f"{name} = {value} is allowed"
+
+
 def _number_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)

@@ -16,12 +16,14 @@ PALETTE_GROUPS = {"dataset": "Datasets", "transform": "Transforms", "layer": "La
 
 
 class ShapeError(ValueError):
-    """A node cannot take the shape that reaches it; `field` names the parameter to blame, if any."""
+    """A node cannot take the shape that reaches it; `field` names the parameter to blame, if any.
+    `message` is written for a student; `detail` (server paths, commands) is for whoever runs the server."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, detail: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.detail = detail
 
 
 @dataclass

@@ -28,8 +28,12 @@ class Analysis:
     def ok(self) -> bool:
         return not self.errors
 
-    def error(self, node: str | None, field_: str | None, code: str, message: str) -> None:
+    def error(self, node: str | None, field_: str | None, code: str, message: str,
+              detail: str | None = None) -> None:
+        """`detail`, when given, is for the instructor (a server path, a command): the app shows it on request."""
         self.errors.append({"node": node, "field": field_, "code": code, "message": message})
+        if detail:
+            self.errors[-1]["detail"] = detail
 
     def node_errors(self, node_id: str) -> list[dict]:
         return [e for e in self.errors if e["node"] == node_id]
@@ -149,11 +153,14 @@ def _check_structure(result: Analysis, types: dict) -> bool:
             break
         current = succ[current][0]
     on_path = set(order)
+    trainer = by_cat["trainer"][0]
     for node in graph.nodes:
-        if node.id not in on_path:
+        if node.id == trainer and node.id not in on_path:
+            result.error(node.id, "edges", "off_path",
+                         f"nothing leads to the Trainer '{trainer}' yet; connect '{order[-1]}' to it")
+        elif node.id not in on_path:
             result.error(node.id, "edges", "off_path",
                          f"'{node.id}' is not on the path from '{start}' to the Trainer; connect it or delete it")
-    trainer = by_cat["trainer"][0]
     if order[-1] != trainer:
         result.error(order[-1], "edges", "not_connected",
                      f"the path from '{start}' stops at '{order[-1]}'; connect it on to the Trainer '{trainer}'")
@@ -226,7 +233,7 @@ def _infer_shapes(result: Analysis, types: dict) -> None:
         ctx.image_shape = ds_type.image_shape(ds_params)
         ctx.num_classes = ds_type.num_classes(ds_params)
     except ShapeError as err:
-        result.error(dataset.id, err.field, "dataset_unavailable", err.message)
+        result.error(dataset.id, err.field, "dataset_unavailable", err.message, err.detail)
         return
     shape = list(ctx.image_shape)
     result.shapes[dataset.id] = shape

@@ -12,16 +12,32 @@ from dragdl_core import canvas, class_config, quotas
 from dragdl_core.codegen import compile_graph
 from dragdl_core.graph import GraphError, load_graph
 from dragdl_core.partial import analyses
-from dragdl_core.templates import open_template, templates
+from dragdl_core.templates import describe, open_template, templates
 
 canvas_view.take_browser_changes()
+
+
+def _edited() -> bool:
+    """Whether the canvas holds work that replacing it would lose (anything but an empty canvas)."""
+    return bool(canvas_view.graph()["nodes"])
+
+
+def _replace_with(graph: dict, what: str, assignment: str | None = None) -> None:
+    """Replace the canvas, keeping the old graph for Undo when there was one (template, upload, New)."""
+    old = canvas_view.graph()
+    if _edited():
+        canvas_view.remember(f"{what}: your graph '{old.get('name', 'untitled')}' ({len(old['nodes'])} nodes) "
+                             "was put aside.")
+    else:
+        canvas_view.forget()
+    canvas_view.replace(graph, assignment=assignment)
 
 
 def _load_template() -> None:
     title = st.session_state.get("template")
     if title:
         graph, assignment = open_template(title)
-        canvas_view.replace(graph, assignment=assignment)
+        _replace_with(graph, f"Opened the template '{title}'", assignment=assignment)
 
 
 def _load_upload() -> None:
@@ -34,12 +50,15 @@ def _load_upload() -> None:
         st.session_state["load_error"] = f"{upload.name}: {err}"
         return
     st.session_state.pop("load_error", None)
-    canvas_view.replace(graph.to_dict())
+    _replace_with(graph.to_dict(), f"Loaded {upload.name}")
 
 
 def _delete_selected() -> None:
     chosen = canvas_view.selected()
     if chosen:
+        edge = canvas.find_edge(canvas_view.graph(), chosen)
+        what = f"the edge {edge['source']} → {edge['target']}" if edge else f"the node '{chosen}'"
+        canvas_view.remember(f"Deleted {what}.")
         canvas_view.update(canvas.delete_element(canvas_view.graph(), chosen), select=None)
 
 
@@ -49,7 +68,8 @@ def _rename(key: str) -> None:
 
 
 def _new_graph() -> None:
-    canvas_view.replace(canvas.empty_graph())
+    _replace_with(canvas.empty_graph(), "New empty canvas")
+    st.session_state["template"] = None
 
 
 def _submit(graph: dict) -> None:
@@ -77,58 +97,90 @@ if analysis.ok and not current_actor().is_instructor:  # the class's limits, mar
         analysis = shown = replace(analysis, errors=analysis.errors + over)
 
 st.title("Build")
-top = st.columns([2, 2, 1, 1, 1, 1], vertical_alignment="bottom")
+head = st.columns([2, 3], vertical_alignment="bottom")
 name_key = f"graph_name:{canvas_view.revision()}"
-top[0].text_input("Graph name", value=graph.get("name", "untitled"), key=name_key, on_change=_rename,
-                  args=(name_key,))
-top[1].selectbox("Start from a template", list(templates()), index=None, key="template",
-                 placeholder="choose a template", on_change=_load_template)
-top[2].button("New", on_click=_new_graph, help="Start again from an empty canvas", width="stretch")
-top[3].button("Delete", on_click=_delete_selected, disabled=not canvas_view.selected(), width="stretch",
-              help="Delete the selected node (its neighbours are joined) or edge")
-top[4].button("Deselect", on_click=canvas_view.select, args=(None,), disabled=not canvas_view.selected(),
-              width="stretch", help="Clear the selection: the next palette click adds an unconnected node")
-service_problem = task_service.problem()
+head[0].text_input("Graph name", value=graph.get("name", "untitled"), key=name_key, on_change=_rename,
+                   args=(name_key,))
+head[1].selectbox("Start from a template", list(templates()), index=None, key="template", format_func=describe,
+                  placeholder="choose a template (numbered from first steps to transfer learning)",
+                  on_change=_load_template)
+
+service_problem = task_service.problem_for(current_actor())
 ready = analysis.ok and not service_problem
-why = " ".join(filter(None, ["" if analysis.ok else "Fix the problems shown on the canvas first.",
-                             service_problem]))
-if top[5].button("Train", type="primary", disabled=not ready, width="stretch",
-                 help=why or "Submit this graph as a training task and watch it on the Monitor page"):
+train_row = st.columns([1, 5], vertical_alignment="top")
+if train_row[0].button("Train", type="primary", disabled=not ready, width="stretch",
+                       help="Submit this graph as a training task and watch it on the Monitor page"):
     _submit(graph)
-if "submit_error" in st.session_state:
-    st.error(st.session_state.pop("submit_error"))
+
+
+def problem_list(limit: int | None = None) -> str:
+    shown_errors = analysis.errors[:limit] if limit else analysis.errors
+    lines = [f"- {'`' + e['node'] + '`: ' if e['node'] else ''}{e['message']}" for e in shown_errors]
+    if limit and len(analysis.errors) > limit:
+        lines.append(f"- … and {len(analysis.errors) - limit} more (select a red node to see its own)")
+    return "\n".join(lines)
+
+
+def status_next_to_train() -> None:
+    """Why Train is or is not available, in view beside it: the problems, or 'ready'."""
+    if "submit_error" in st.session_state:
+        st.error(st.session_state.pop("submit_error"))
+    if not graph["nodes"]:
+        st.info("Empty canvas: choose a template above, or add a dataset from the palette on the left.")
+    elif analysis.ok:
+        st.success(f"Valid: {len(analysis.order)} nodes, output {shown.shapes[analysis.order[-1].id]}. "
+                   + ("Ready to train." if not service_problem else ""), icon=":material/check_circle:")
+    else:
+        node_count = len({e["node"] for e in analysis.errors if e["node"]})
+        with st.container(border=True):
+            st.markdown(f"**Fix {len(analysis.errors)} problem(s) to train**"
+                        + (f" (on {node_count} node(s), marked in red):" if node_count else ":"))
+            st.markdown(problem_list(limit=6))
+        details = [e for e in analysis.errors if e.get("detail")]
+        if details and current_actor().is_instructor:
+            with st.expander("Details for the instructor"):
+                st.markdown("\n".join(f"- `{e['node']}`: {e['detail']}" for e in details))
+    if service_problem:
+        st.warning(service_problem, icon=":material/cloud_off:")
+
+
+with train_row[1]:
+    status_next_to_train()
 if canvas_view.assignment():
     st.caption(f"Assignment **{canvas_view.assignment()}**: what you train from this graph counts for it on the "
                "class leaderboard, whatever you name it.")
 
+tools = st.columns(5)
+tools[0].button("New", on_click=_new_graph, width="stretch",
+                help="Start again from an empty canvas (Undo brings your graph back)")
+tools[1].button("Delete", on_click=_delete_selected, disabled=not canvas_view.selected(), width="stretch",
+                help="Delete the selected node (its neighbours are joined) or edge")
+tools[2].button("Deselect", on_click=canvas_view.select, args=(None,), disabled=not canvas_view.selected(),
+                width="stretch",
+                help="Clear the selection: the next palette click adds an unconnected node")
+tools[3].button("Tidy", on_click=canvas_view.tidy, disabled=not graph["nodes"], width="stretch",
+                help="Lay the graph out again, top to bottom")
+tools[4].button("Fit", on_click=canvas_view.fit, disabled=not graph["nodes"], width="stretch",
+                help="Show the whole graph")
+if canvas_view.last_change():
+    note, undo, dismiss = st.columns([6, 1, 1], vertical_alignment="center")
+    note.info(canvas_view.last_change(), icon=":material/history:")
+    undo.button("Undo", on_click=canvas_view.undo, width="stretch", key="undo")
+    dismiss.button("OK", on_click=canvas_view.forget, width="stretch", key="undo_dismiss")
+
 
 def canvas_view_tab() -> None:
-    left, right = st.columns([3, 2])
+    with st.container(key="canvas_row"):  # stacks under 1000 px wide (app/style.py), so the canvas stays wide
+        left, right = st.columns([3, 2])
     with left:
         canvas_view.canvas_fragment(shown.shapes, analysis.errors)
-        if not graph["nodes"]:
-            st.info("Empty canvas: add a dataset from the palette, or start from a template.")
-        elif analysis.ok:
-            st.success(f"Valid: {len(analysis.order)} nodes, output {shown.shapes[analysis.order[-1].id]}. "
-                       "Ready to train.", icon=":material/check_circle:")
-        else:
-            node_count = len({e["node"] for e in analysis.errors if e["node"]})
-            st.warning(f"{len(analysis.errors)} problem(s)" + (f" on {node_count} node(s), marked in red"
-                                                              if node_count else ""),
-                       icon=":material/warning:")
-            st.markdown(problem_list())
     with right:
         property_panel.draw(analysis, shown)
 
 
-def problem_list() -> str:
-    return "\n".join(f"- {'`' + e['node'] + '`: ' if e['node'] else ''}{e['message']}" for e in analysis.errors)
-
-
 def code_tab_view() -> None:
     if not analysis.ok:
-        st.info("The script is generated once the graph is valid. Still to fix:")
-        st.markdown(problem_list())
+        st.info("The script is generated once the graph is valid: fix the problems listed beside Train first.")
         return
     script = compile_graph(analysis)
     st.download_button("Download train.py", script, file_name=f"{graph.get('name', 'graph')}-train.py",

@@ -87,6 +87,30 @@ def import_section(user) -> None:
         st.session_state["explore"] = result.name  # the explorer below opens the new dataset
 
 
+def use_on_canvas(name: str) -> None:
+    """Put the dataset on the Build canvas: into the graph's ImageFolder node if it has one, otherwise as
+    the dataset of the ImageFolder template (the graph it replaces can be brought back with Undo)."""
+    from app import canvas_view
+    from app.navigation import page
+    from dragdl_core import canvas
+    from dragdl_core.templates import EXAMPLES_DIR, load_template
+
+    graph = canvas_view.graph()
+    folder = next((n for n in graph["nodes"] if n["type"] == "ImageFolder"), None)
+    if folder is not None:
+        canvas_view.update(canvas.set_param(graph, folder["id"], "name", name), select=folder["id"])
+    else:
+        template = load_template(EXAMPLES_DIR / "imagefolder.json")
+        data = next(n for n in template["nodes"] if n["type"] == "ImageFolder")
+        data["params"]["name"] = name
+        template["name"] = f"{name}-cnn"
+        if graph["nodes"]:
+            canvas_view.remember(f"Opened '{name}' in the ImageFolder template: your graph "
+                                 f"'{graph.get('name', 'untitled')}' was put aside.")
+        canvas_view.replace(template, select=data["id"])
+    st.switch_page(page("build"))
+
+
 def import_outcome() -> None:
     outcome = st.session_state.get("import_outcome")
     if not outcome:
@@ -96,6 +120,8 @@ def import_outcome() -> None:
     else:
         st.success(f"Imported **{outcome['name']}**: {outcome['classes']} classes, {outcome['images']} images. "
                    f"Use it on the canvas with an ImageFolder node, name `{outcome['name']}`.")
+        if st.button(f"Use {outcome['name']} on the canvas", type="primary", key="use_imported"):
+            use_on_canvas(outcome["name"])
     show_report(outcome["report"])
 
 
@@ -121,6 +147,9 @@ def explorer(user) -> None:
     except store.DatasetError as err:  # deleted by someone else since the list was read
         st.error(err.message)
         return
+    if st.button(f"Use {name} on the canvas", key="use_explored",
+                 help="As the ImageFolder dataset of the graph on the Build page"):
+        use_on_canvas(name)
     cols = st.columns(3)
     cols[0].metric("Classes", len(info.classes))
     cols[1].metric("Images", info.images)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import task_service
 from app.downloads import model_downloads
+from app.formatting import DASH, age, count, display_names, percent, task_label
 from app.navigation import page
 from app.session import current_user
 from dragdl_core import registry, rundir
@@ -16,7 +17,7 @@ st.caption("From the Models group of the palette; layers (Layers group) build a 
 for node_type in registry.node_types().values():
     if registry.PALETTE_GROUPS[node_type.category] != "Models":
         continue
-    with st.expander(f"**{node_type.name}** - {node_type.description}"):
+    with st.expander(f"**{node_type.name}** — {node_type.description}"):
         doc = node_type.to_doc()["params"]
         st.dataframe(pd.DataFrame([{"parameter": k, "default": str(v.get("default", "(required)")),
                                     "allowed": v.get("bounds", ""), "description": v["description"]}
@@ -28,18 +29,21 @@ finished = task_service.finished_tasks(user)
 if not finished:
     st.info("No finished task yet.")
     st.stop()
+# the same names, figures and formats as the Tasks and Monitor pages: a name first, the id after
+names = display_names(finished)
 rows = []
 for task in finished:
     folder = Path(task["run_dir"])
     report = rundir.read_report(folder) or {}
     graph = rundir.read_graph(folder) or {}
-    rows.append({"task": task["id"], "name": task.get("name"), "test accuracy": report.get("accuracy"),
-                 "classes": len(report.get("classes", [])), "parameters": report.get("parameters"),
-                 "nodes": " → ".join(n["type"] for n in graph.get("nodes", []))})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"test accuracy": st.column_config.NumberColumn(format="percent")})
-chosen = st.selectbox("Task", [r["task"] for r in rows])
-model_downloads(next(Path(t["run_dir"]) for t in finished if t["id"] == chosen), chosen, "models")
+    rows.append({"name": names[task["id"]], "test accuracy": percent(report.get("accuracy")),
+                 "classes": len(report.get("classes", [])) or DASH, "parameters": count(report.get("parameters")),
+                 "trained": age(task.get("finished") or task.get("created")) or DASH,
+                 "nodes": " → ".join(n["type"] for n in graph.get("nodes", [])) or DASH, "task": task["id"]})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+by_id = {t["id"]: t for t in finished}
+chosen = st.selectbox("Task", list(by_id), format_func=lambda i: task_label(by_id[i]))
+model_downloads(Path(by_id[chosen]["run_dir"]), chosen, "models")
 if st.button("Predict with this model"):
     st.session_state["predict_task"] = chosen
     st.switch_page(page("predict"))

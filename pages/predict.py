@@ -1,6 +1,7 @@
 """Predict: a finished task's model answers uploaded images (or a camera photo) with a pie chart of
 class probabilities and the image as the model saw it; several images give a table and a CSV."""
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from app.formatting import task_label
 from app.session import current_user
 from dragdl_core.uploads import IMAGE_TYPES, MAX_UPLOAD_MB, UploadError, check_upload
 
+UNSURE = 0.6  # below this top probability the answer comes with a caution
 
 st.title("Predict")
 user = current_user()
@@ -43,6 +45,38 @@ st.caption(f"{len(model.classes)} classes: {', '.join(model.classes[:20])}{' …
            f" · input {model.meta['input_shape']}")
 model_downloads(folder, task_id, "predict")
 
+
+
+def training_samples(run_folder: Path) -> None:
+    """'Your image should look like these': one training image per class, as the dataset gives them (the
+    same sample drawing the Build page's preview uses), so a student sees colours, framing and size."""
+    from dragdl_core import rundir
+    from dragdl_core.partial import completed
+
+    graph = rundir.read_graph(run_folder) or {}
+    dataset = next((n for n in graph.get("nodes", []) if n["type"] not in ("Trainer",)), None)
+    partial = completed(graph, upto=dataset["id"]) if dataset else None
+    with st.expander("Your image should look like these (training images)", expanded=True):
+        if partial is None:
+            st.caption("No training images to show for this task.")
+            return
+        from app.property_panel import _preview_images
+        from dragdl_core.runtime.preview import PreviewError
+
+        try:
+            classes, rows, _ = _preview_images(json.dumps(partial, sort_keys=True), dataset["id"])
+        except PreviewError as err:
+            st.caption(str(err))
+            return
+        firsts = {}
+        for label, images in zip(classes, rows):
+            firsts.setdefault(label, images[0])
+        st.image(list(firsts.values()), caption=[f"class {c}" for c in firsts], width=72)
+        st.caption("Same kind of picture, same colours (light on dark or dark on light), object centred "
+                   "and filling the frame: the model only knows images like these.")
+
+
+training_samples(folder)
 uploads = st.file_uploader(f"Images (up to {MAX_UPLOAD_MB} MB each)", type=list(IMAGE_TYPES),
                            accept_multiple_files=True, key="predict_uploads")
 images = [(u.name, u.getvalue()) for u in uploads or []]
@@ -73,6 +107,10 @@ def _show(data: bytes, result) -> None:
     best, probability = next(iter(result.probabilities.items()))
     right.plotly_chart(charts.probability_pie(result.probabilities, f"{best} ({probability:.1%})"),
                        key=f"pie:{result.source}")
+    if probability < UNSURE:
+        right.warning(f"The model is unsure: its best guess, {best}, has only {probability:.0%}. Check that "
+                      "your image looks like the training images above; otherwise the answer means little.",
+                      icon=":material/help:")
 
 
 if len(results) == 1:

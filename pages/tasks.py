@@ -8,7 +8,7 @@ import streamlit as st
 from app import canvas_view, task_service
 from app.formatting import age, duration, task_label
 from app.navigation import page
-from app.session import current_user
+from app.session import current_actor, current_user
 from dragdl_core import assignments, rundir
 
 REFRESH_SECONDS = 2
@@ -16,16 +16,20 @@ REFRESH_SECONDS = 2
 st.title("Tasks")
 user = current_user()
 if task_service.problem():
-    st.info(task_service.problem(), icon=":material/info:")
+    st.info(task_service.problem_for(current_actor()), icon=":material/info:")
 
 
-def _act(action, task_id: str, done: str) -> None:
+def _act(action, task_id: str, done: str, keep: bool = False) -> None:
+    """Do it and say so: a toast, or (`keep`) a message that stays on the page after the rerun."""
     try:
         action(task_id)
     except task_service.TaskError as err:
         st.error(f"{task_id}: {err}")
         return
-    st.toast(done)
+    if keep:
+        st.session_state["task_done_message"] = done
+    else:
+        st.toast(done)
     st.rerun()
 
 
@@ -39,18 +43,33 @@ def _open_copy(task: dict) -> None:
     st.switch_page(page("build"))
 
 
-def _table(tasks: list[dict]) -> pd.DataFrame:
+DASH = "—"  # a missing value, never "None"
+
+
+def _table(tasks: list[dict], chosen: str | None) -> pd.DataFrame:
     return pd.DataFrame([{
-        "task": t["id"], "name": t.get("name") or "", "state": t["state"],
-        "queue": t.get("queue_position"), "progress": float(t.get("progress") or 0.0),
-        "accuracy": t.get("accuracy"), "age": age(t.get("created")),
-        "eta": duration(t.get("eta_seconds")) if t["state"] in task_service.ACTIVE_STATES else "",
+        "": "▶" if t["id"] == chosen else "",
+        "task": t["id"], "name": t.get("name") or "untitled", "state": t["state"],
+        "queue": str(t["queue_position"]) if t.get("queue_position") is not None else DASH,
+        "progress": float(t.get("progress") or 0.0),
+        "accuracy": f"{t['accuracy']:.1%}" if isinstance(t.get("accuracy"), (int, float)) else DASH,
+        "age": age(t.get("created")) or DASH,
+        "eta": (duration(t.get("eta_seconds")) or DASH) if t["state"] in task_service.ACTIVE_STATES else DASH,
         "error": t.get("error") or "",
     } for t in tasks])
 
 
 tasks = task_service.list_tasks(user)
 active = any(t["state"] in task_service.ACTIVE_STATES for t in tasks)
+labels = {task_label(t): t for t in tasks}
+PICK, CONFIRM, DONE = "task_pick", "task_confirm_delete", "task_done_message"
+if st.session_state.get(PICK) not in labels:  # the first task, or the one chosen before is gone
+    st.session_state[PICK] = next(iter(labels), None)
+
+
+def _chosen_id() -> str | None:
+    picked = labels.get(st.session_state.get(PICK))
+    return picked["id"] if picked else None
 
 
 @st.fragment(run_every=REFRESH_SECONDS if active else None)
@@ -61,24 +80,26 @@ def task_list() -> None:
         return
     if any(t["state"] in task_service.ACTIVE_STATES for t in current) != active:
         st.rerun()  # something started or finished: redraw the page (actions, refresh rate)
-    st.dataframe(_table(current), hide_index=True, width="stretch", key="task_table", on_select="rerun",
-                 selection_mode="single-row", column_config={
+    st.dataframe(_table(current, _chosen_id()), hide_index=True, width="stretch", key="task_table",
+                 column_config={
+                     "": st.column_config.TextColumn("", width=24, help="The task the buttons below act on"),
                      "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
-                     "accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
-                     "queue": st.column_config.NumberColumn("queue position"),
+                     "accuracy": st.column_config.TextColumn("test accuracy"),
+                     "queue": st.column_config.TextColumn("queue position"),
                  })
 
 
+if DONE in st.session_state:
+    st.success(st.session_state.pop(DONE), icon=":material/check:")
+
+if tasks:
+    # one selection: this picker (the table marks the same task with ▶); every button acts on it
+    chosen = st.selectbox("Task", list(labels), key=PICK, help="The task the buttons below act on")
+    task = labels[chosen]
+    state = task["state"]
 task_list()
 
 if tasks:
-    selection = st.session_state.get("task_table")
-    rows = selection.selection.rows if selection is not None else []
-    labels = {task_label(t): t for t in tasks}
-    default = task_label(tasks[rows[0]]) if rows and rows[0] < len(tasks) else None
-    chosen = st.selectbox("Task", list(labels), index=list(labels).index(default) if default else 0)
-    task = labels[chosen]
-    state = task["state"]
     control = task_service.available() and not task.get("read_only")  # runs only on disk: read-only
     if task.get("read_only"):
         st.caption("A run on disk that the task service does not know (trained from the command line): "
@@ -91,14 +112,27 @@ if tasks:
         st.session_state["predict_task"] = task["id"]
         st.switch_page(page("predict"))
     if buttons[2].button("Stop", width="stretch", disabled=not control or state not in task_service.ACTIVE_STATES):
-        _act(task_service.stop, task["id"], f"Stopping {task['id']}")
+        _act(task_service.stop, task["id"], f"Stopping {chosen}")
     if buttons[3].button("Retry", width="stretch", disabled=not control or state not in ("failed", "stopped"),
                          help="Run again, resuming from the last finished epoch"):
-        _act(task_service.retry, task["id"], f"{task['id']} queued again")
-    if buttons[4].button("Delete", width="stretch", disabled=not control or state in task_service.ACTIVE_STATES,
-                         help="Delete the task and its run directory (stop it first)"):
-        _act(task_service.delete, task["id"], f"Deleted {task['id']}")
+        _act(task_service.retry, task["id"], f"{chosen} queued again")
+    if buttons[4].button("Delete…", width="stretch", disabled=not control or state in task_service.ACTIVE_STATES,
+                         help="Delete the task and its run directory (stop it first); asks first"):
+        st.session_state[CONFIRM] = task["id"]
     if buttons[5].button("Open on canvas", width="stretch", help="Edit a copy of this task's graph"):
         _open_copy(task)
+    if st.session_state.get(CONFIRM) == task["id"]:
+        with st.container(border=True):
+            st.warning(f"Delete **{chosen}** ({state})? Its run, trained model and report are removed for good.",
+                       icon=":material/warning:")
+            yes, no, _ = st.columns([2, 1, 3])
+            if yes.button(f"Yes, delete {task.get('name') or task['id']}", type="primary", key="delete_yes"):
+                st.session_state.pop(CONFIRM, None)
+                _act(task_service.delete, task["id"], f"Deleted {chosen}.", keep=True)
+            if no.button("Cancel", key="delete_no"):
+                st.session_state.pop(CONFIRM, None)
+                st.rerun()
+    else:
+        st.session_state.pop(CONFIRM, None)  # a confirmation never outlives a change of task
     if task.get("error"):
         st.error(task["error"])

@@ -17,20 +17,27 @@ def boxes_overlap(a, b):
     return abs(a[0] - b[0]) < canvas.NODE_WIDTH and abs(a[1] - b[1]) < canvas.ROW_HEIGHT * 0.8
 
 
-def test_palette_clicks_build_a_connected_valid_chain_without_overlaps():
+def test_palette_clicks_build_a_connected_valid_chain_in_one_straight_column():
     graph = build("Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead", "Trainer")
     assert [n["id"] for n in graph["nodes"]] == ["digits1", "resize1", "normalize1", "conv1", "relu1",
                                                 "maxpool1", "head1", "trainer1"]
     assert analyze(graph).ok, analyze(graph).errors
     positions = [n["position"] for n in graph["nodes"]]
     assert not any(boxes_overlap(a, b) for i, a in enumerate(positions) for b in positions[i + 1:])
-    assert max(p[1] for p in positions) <= canvas.ORIGIN[1] + (canvas.ROWS_PER_COLUMN - 1) * canvas.ROW_HEIGHT
+    assert len({p[0] for p in positions}) == 1  # no wrapping into a second column with a diagonal edge
+    assert [p[1] for p in positions] == sorted(p[1] for p in positions)
 
 
-def test_adding_after_a_node_inside_the_chain_inserts_there():
-    graph = build("Digits", "Normalize")
+def test_adding_after_a_node_inside_the_chain_inserts_there_and_moves_the_rest_down():
+    graph = build("Digits", "Normalize", "Conv2D")
+    before = {n["id"]: n["position"] for n in graph["nodes"]}
     graph, new_id = canvas.add_node(graph, "Resize", after="digits1")
-    assert {(e["source"], e["target"]) for e in graph["edges"]} == {("digits1", new_id), (new_id, "normalize1")}
+    assert {(e["source"], e["target"]) for e in graph["edges"]} == {("digits1", new_id), (new_id, "normalize1"),
+                                                                    ("normalize1", "conv1")}
+    after = {n["id"]: n["position"] for n in graph["nodes"]}
+    assert len({p[0] for p in after.values()}) == 1
+    assert after[new_id] == before["normalize1"] and after["normalize1"] == before["conv1"]
+    assert after["conv1"][1] > before["conv1"][1]
 
 
 def test_adding_with_nothing_selected_leaves_the_node_unconnected_at_a_free_spot():
@@ -39,6 +46,8 @@ def test_adding_with_nothing_selected_leaves_the_node_unconnected_at_a_free_spot
     assert all(new_id not in (e["source"], e["target"]) for e in graph["edges"])
     new = next(n for n in graph["nodes"] if n["id"] == new_id)
     assert not any(boxes_overlap(new["position"], n["position"]) for n in graph["nodes"] if n is not new)
+    # beside the chain, with room to drag an edge to it (not just under the last node, handles 8 px apart)
+    assert new["position"][0] >= graph["nodes"][0]["position"][0] + canvas.NODE_WIDTH + 60
 
 
 def test_deleting_a_middle_node_joins_its_neighbours_and_an_edge_can_be_deleted_alone():
@@ -52,25 +61,38 @@ def test_deleting_a_middle_node_joins_its_neighbours_and_an_edge_can_be_deleted_
 
 def test_browser_report_brings_positions_new_edges_and_clicks_but_not_stale_things():
     graph = build("Digits", "Resize")
-    graph, trainer = canvas.add_node(graph, "Trainer")  # added in Python: the browser does not know it yet
     report = {"nodes": [{"id": "digits1", "position": {"x": 300.5, "y": 40}},
-                        {"id": "resize1", "position": {"x": 0, "y": 0}},
-                        {"id": "gone1", "position": {"x": 9, "y": 9}}],       # deleted in Python meanwhile
+                        {"id": "resize1", "position": {"x": 0, "y": 0}}],
               "edges": [{"source": "digits1", "target": "resize1"},
-                        {"source": "resize1", "target": "gone1"},            # to a node that is gone
                         {"source": "resize1", "target": "resize1"}],         # a loop onto itself
               "selectedId": None, "timestamp": 5}
     merged, selected = canvas.merge_canvas(graph, report, selected="resize1")
-    assert [n["id"] for n in merged["nodes"]] == ["digits1", "resize1", trainer]
+    assert [n["id"] for n in merged["nodes"]] == ["digits1", "resize1"]
     assert merged["nodes"][0]["position"] == [300.5, 40.0]
     assert merged["edges"] == graph["edges"]
     assert selected == "resize1"  # a redraw reports no selection; that must not drop the student's
 
+    graph, trainer = canvas.add_node(graph, "Trainer")
+    report["nodes"].append({"id": trainer, "position": {"x": 600, "y": 40}})
     report["edges"].append({"id": "st-flow-edge_resize1-trainer1", "source": "resize1", "target": trainer})
     report["selectedId"] = canvas.edge_id("resize1", trainer)
     merged, selected = canvas.merge_canvas(graph, report, selected="resize1")
     assert {"source": "resize1", "target": trainer} in merged["edges"]
     assert selected == canvas.edge_id("resize1", trainer)
+
+
+def test_a_report_from_before_an_insert_is_ignored_whole():
+    """The component reports after every redraw; a report made before a palette click reached it lacks the
+    new node and still has the edge the insert replaced: taking it would fork the chain and undo the layout."""
+    graph = build("Digits", "Resize", "Normalize")
+    stale = {"nodes": [{"id": n["id"], "position": {"x": 9, "y": 9}} for n in graph["nodes"]],
+             "edges": [{"source": "digits1", "target": "resize1"}, {"source": "resize1", "target": "normalize1"}],
+             "selectedId": "digits1"}
+    inserted, new_id = canvas.add_node(graph, "RandomRotation", after="resize1")
+    merged, selected = canvas.merge_canvas(inserted, stale, selected=new_id)
+    assert merged == inserted and selected == new_id
+    deleted = canvas.delete_element(graph, "resize1")
+    assert canvas.merge_canvas(deleted, stale, selected=None) == (deleted, None)
 
 
 def test_drawing_marks_errors_and_shows_shapes_and_changed_params():
@@ -117,12 +139,21 @@ def test_setting_a_parameter_to_its_default_drops_it_from_the_json():
     assert graph["nodes"][1]["params"] == {}
 
 
-def test_loaded_graphs_without_positions_are_laid_out_in_path_order():
+def test_loaded_graphs_are_laid_out_afresh_in_path_order():
     graph = example("digits-cnn.json")
     for n in graph["nodes"]:
-        n.pop("position")
+        n["position"] = [0, 0]  # stored positions that overlap: ignored on load
     graph["nodes"].reverse()
     laid = {n["id"]: n["position"] for n in canvas.with_positions(graph)["nodes"]}
-    assert laid["data"] == list(canvas.ORIGIN)
-    assert laid["resize"][1] > laid["data"][1]
+    assert laid["resize"][1] > laid["data"][1] and laid["train"][1] > laid["head"][1]
     assert len({tuple(p) for p in laid.values()}) == len(laid)
+
+
+def test_a_connection_drawn_in_the_browser_tidies_the_graph():
+    graph = build("Digits", "Resize")
+    graph, trainer = canvas.add_node(graph, "Trainer")
+    report = {"nodes": [{"id": n["id"], "position": dict(zip("xy", n["position"]))} for n in graph["nodes"]],
+              "edges": [{"source": "digits1", "target": "resize1"},
+                                     {"source": "resize1", "target": trainer}], "selectedId": None}
+    merged, _ = canvas.merge_canvas(graph, report, None)
+    assert len({tuple(n["position"][:1]) for n in merged["nodes"]}) == 1  # the Trainer joined the column

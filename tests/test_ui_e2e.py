@@ -109,7 +109,7 @@ def test_build_a_digits_cnn_on_the_canvas(page, instance):
     page.get_by_role("button", name="Deselect").click()
     settle(page)
     add_from_palette(page, "Trainer")  # nothing selected: added unconnected
-    expect(node(page, "trainer1")).to_contain_text("not on the path")
+    expect(node(page, "trainer1")).to_contain_text("nothing leads to the Trainer")
     shot(page, "02-trainer-unconnected")
 
     drag_edge(page, "head1", "trainer1")

@@ -58,7 +58,7 @@ def test_palette_builds_a_chain_and_a_dragged_edge_completes_it():
     at.button[[b.label for b in at.button].index("Deselect")].click().run()
     click_palette(at, "Trainer")
     assert "the graph has no Trainer" not in texts(at.markdown)
-    assert "'trainer1' is not on the path" in texts(at.markdown)
+    assert "nothing leads to the Trainer 'trainer1' yet; connect 'head1' to it" in texts(at.markdown)
 
     edges = [{"source": e["source"], "target": e["target"]} for e in at.session_state["graph"]["edges"]]
     report(at, edges=edges + [{"id": "st-flow-edge_head1-trainer1", "source": "head1", "target": "trainer1"}],
@@ -151,7 +151,9 @@ def test_predict_answers_an_uploaded_digit_with_probabilities(finished_task):
     at.run()
     assert not at.exception and not at.error, (at.exception, at.error)
     assert len(at.get("plotly_chart")) == 1  # the pie chart
-    assert len(at.get("image")) == 2  # the upload and the image as the model saw it
+    # the training samples ("your image should look like these"), the upload, the image as the model saw it
+    assert len(at.get("image")) == 3
+    assert "Your image should look like these (training images)" in [e.label for e in at.expander]
     at.file_uploader(key="predict_uploads").set_value([
         ("three.png", digit_png(3), "image/png"), ("seven.png", digit_png(7), "image/png"),
         ("junk.png", b"not an image", "image/png")])
@@ -161,3 +163,19 @@ def test_predict_answers_an_uploaded_digit_with_probabilities(finished_task):
     assert list(table["image"]) == ["three.png", "seven.png"]
     assert list(table["prediction"]) == ["3", "7"]
     assert any(b.label == "Download CSV" for b in at.get("download_button"))
+
+
+def test_models_shows_trained_models_with_names_and_formatted_figures(finished_task):
+    at = open_app("models")
+    table = at.dataframe[-1].value
+    assert list(table["task"]) == [RUN_ID]
+    assert table["test accuracy"][0].endswith("%") and "," in table["parameters"][0]  # 97.2%, 12,345
+    assert "None" not in table.to_string()
+
+
+def test_monitor_shows_the_tasks_graph_and_hyper_parameters(finished_task):
+    at = open_app("monitor")
+    assert any(e.label.startswith("Graph and hyper-parameters") for e in at.expander)
+    hyper = next(d.value for d in at.dataframe if "hyper-parameter" in d.value.columns)
+    assert {"optimizer", "learning_rate", "epochs", "batch_size"} <= set(hyper["hyper-parameter"])
+    assert "**Digits**" in texts(at.markdown) and "**Trainer**" in texts(at.markdown)

@@ -178,3 +178,14 @@ def test_every_template_is_a_valid_graph_once_its_data_is_there():
         assert {e["code"] for e in result.errors} <= {"dataset_unavailable"}, (title, result.errors)
         if result.ok:
             assert math.prod(result.shapes[result.order[-1].id]) >= 2
+
+
+def test_templates_go_from_first_steps_to_transfer_learning_each_described():
+    from dragdl_core.templates import describe
+
+    examples = [t for t in templates() if not t.startswith("assignment: ")]
+    assert examples[0] == "digits-small-cnn" and examples[-1] == "shapes-resnet18-frozen"
+    for number, title in enumerate(examples, 1):
+        line = describe(title)
+        assert line.startswith(f"{number}. {title} — ")
+        assert "%" in line or "needs a download" in line or "downloaded" in line, line

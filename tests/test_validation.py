@@ -96,6 +96,14 @@ def test_a_node_off_the_path(graph):
     assert err["node"] == "lonely"
 
 
+def test_an_unconnected_trainer_is_told_to_be_connected_not_that_it_is_off_the_path(graph):
+    graph["edges"] = [e for e in graph["edges"] if e["target"] != "train"]
+    errors = errors_of(graph)
+    message = find(errors, "off_path")["message"]
+    assert "nothing leads to the Trainer 'train' yet; connect 'head' to it" in message
+    assert "is not on the path" not in " ".join(e["message"] for e in errors)
+
+
 def test_an_edge_to_a_missing_node(graph):
     graph["edges"].append({"source": "pool2", "target": "ghost"})
     err = find(errors_of(graph), "missing_node")

@@ -115,8 +115,13 @@ def node(page, node_id: str):
 
 def drag_edge(page, source: str, target: str) -> None:
     """Press on the source node's output handle and release on the target node's input handle."""
-    start = node(page, source).locator(".react-flow__handle.source").bounding_box()
-    end = node(page, target).locator(".react-flow__handle.target").bounding_box()
+    source_handle = node(page, source).locator(".react-flow__handle.source")
+    target_handle = node(page, target).locator(".react-flow__handle.target")
+    # a long graph makes the page scroll: bring the lower handle to the bottom of the window, so both show
+    lower = max((source_handle, target_handle), key=lambda h: h.bounding_box()["y"])
+    lower.evaluate("h => h.scrollIntoView({block: 'end'})")
+    page.wait_for_timeout(100)
+    start, end = source_handle.bounding_box(), target_handle.bounding_box()
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
     page.mouse.move(x0, y0)

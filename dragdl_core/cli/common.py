@@ -30,7 +30,7 @@ def print_errors(errors: list[dict], as_json: bool) -> int:
     else:
         for e in errors:
             where = f"{e['node']}.{e['field']}" if e["node"] and e["field"] else (e["node"] or "graph")
-            print(f"{where}: {e['message']}", file=sys.stderr)
+            print(f"{where}: {e['message']}" + (f" ({e['detail']})" if e.get("detail") else ""), file=sys.stderr)
     return 2
 
 

@@ -132,6 +132,7 @@ class Run:
             self._log.write("".join(f"paddle: {line}\n" for line in paddle_quiet.said.splitlines()))
         self.epoch, self.step, self.best_val, self.bad_epochs = 0, 0, -1.0, 0
         self.started = time.time()
+        self.resumed = None  # (progress, time) when this attempt resumed from a checkpoint, for an honest ETA
         self._process = None
         self.status("running")
 
@@ -149,6 +150,8 @@ class Run:
         fields = {"epoch": self.epoch, "epochs": self.epochs,
                   "progress": round(self.epoch / self.epochs, 4) if self.epochs else 0.0,
                   "device": self.device, **extra}
+        if self.resumed:
+            fields["resumed_progress"], fields["resumed_at"] = self.resumed
         rundir.write_status(self.dir, state, merge=False, **fields)
 
     def system(self) -> dict:
@@ -180,6 +183,8 @@ class Run:
                     if line.strip() and json.loads(line).get("epoch", 0) < self.epoch]
             rundir.atomic_write(metrics, "".join(line + "\n" for line in kept))
         self.log(f"resumed from the checkpoint after epoch {self.epoch}")
+        if self.epochs:
+            self.resumed = (round(self.epoch / self.epochs, 4), round(time.time(), 3))
         return self.epoch
 
     def _checkpoint(self, model, optimizer) -> None:

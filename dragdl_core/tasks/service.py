@@ -155,9 +155,12 @@ def _view(record: dict, context: _Context) -> dict:
         status = rundir.read_status(Path(record["run_dir"]))
         task["progress"] = float(status.get("progress") or 0.0)
         task["epoch"], task["epochs"] = status.get("epoch"), status.get("epochs")
-        elapsed = max(0.0, time.time() - (record.get("started") or time.time()))
-        if task["progress"] >= 0.02:
-            task["eta_seconds"] = round(elapsed * (1 - task["progress"]) / task["progress"], 1)
+        # a retried task resumes part-way: the rate counts only this attempt's progress and time
+        done_before = float(status.get("resumed_progress") or 0.0)
+        since = status.get("resumed_at") if done_before else record.get("started")
+        elapsed = max(0.0, time.time() - (since or time.time()))
+        if task["progress"] - done_before >= 0.02:
+            task["eta_seconds"] = round(elapsed * (1 - task["progress"]) / (task["progress"] - done_before), 1)
         elif context.average:
             task["eta_seconds"] = round(max(0.0, context.average - elapsed), 1)
     elif state == "queued":

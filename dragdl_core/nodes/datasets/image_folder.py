@@ -22,8 +22,10 @@ def class_folders(name: str):
         raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")
     root = config.datasets_dir() / name
     if not root.is_dir() or not _visible_to_acting_user(root):
-        raise ShapeError(f"no dataset named '{name}' in {config.datasets_dir()}; import one on the "
-                         "Datasets page or with `python -m dragdl_core datasets import`", "name")
+        raise ShapeError(f"no dataset named '{name}': pick one of yours or the class's, or import one on the "
+                         "Datasets page", "name",
+                         detail=f"looked in {config.datasets_dir()}; `python -m dragdl_core datasets import` "
+                                "imports one from the command line")
     folders = class_dirs(root)
     if len(folders) < 2:
         raise ShapeError(f"dataset '{name}' needs at least 2 class folders, found {len(folders)}", "name")

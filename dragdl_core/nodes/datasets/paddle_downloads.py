@@ -18,15 +18,19 @@ class PaddleDownload(DatasetNode):
     classes = 0
     params = dict(SPLIT_PARAMS)
 
+    needs_download = True  # the palette and templates mark it
+
     def missing_files(self) -> list[str]:
         folder = config.paddle_cache_dir() / self.cache_folder
         return [f for f in self.files if not (folder / f).is_file()]
 
     def image_shape(self, params):
         if self.missing_files():
-            raise ShapeError(f"{self.name} is not downloaded yet ({config.paddle_cache_dir() / self.cache_folder} "
-                             f"lacks {self.missing_files()[0]}); run `python -m dragdl_core datasets fetch "
-                             f"{self.name}` on a machine that is online, or use Digits or Shapes offline")
+            raise ShapeError(f"{self.name} is not downloaded yet on this server: ask your instructor to download "
+                             "it once, or use Digits or Shapes, which need no download",
+                             detail=f"{config.paddle_cache_dir() / self.cache_folder} lacks "
+                                    f"{self.missing_files()[0]}; run `python -m dragdl_core datasets fetch "
+                                    f"{self.name}` on the server while it is online")
         return list(self.shape)
 
     def num_classes(self, params):
