@@ -20,6 +20,7 @@ from paddle import nn  # noqa: E402
 
 from .. import backbones as catalog, weights as store  # noqa: E402
 from ..backbones.arch import RELU, Arch, Block  # noqa: E402
+from .inference import run_layer  # noqa: E402
 from .training import Loader  # noqa: E402
 
 # Layers that behave differently in training: a frozen block keeps them in evaluation mode.
@@ -168,18 +169,14 @@ def feature_extractor(arch: str, weights: str = "none", freeze: str = "features"
     return extractor
 
 
-@paddle.no_grad()
 def extract_features(backbone: nn.Layer, loader: Loader) -> np.ndarray:
-    """Every image of `loader` (in order, unshuffled) through the backbone in evaluation mode: [N, features]."""
+    """Every image of `loader` (in order, unshuffled) through the frozen backbone in evaluation mode:
+    [N, features], on the runtime's inference path (oneDNN; a predictor for large datasets)."""
     ordered = copy.copy(loader)
     ordered.shuffle, ordered.batch_size = False, max(loader.batch_size, FEATURE_BATCH)
-    was_training = backbone.training
-    backbone.eval()
-    try:
-        chunks = [backbone(images).numpy() for images, _ in ordered]
-    finally:
-        if was_training:
-            backbone.train()
+    name = f"backbone {backbone.arch.name}" if isinstance(backbone, FeatureExtractor) else "backbone"
+    chunks = list(run_layer(backbone, (images for images, _ in ordered.arrays()), images=len(loader.split),
+                            frozen=True, what=name))
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
 
 
