@@ -1,6 +1,6 @@
 """The inference path gives the results eager Paddle gives: every backbone arch and every layer node type,
-run eagerly, eagerly on oneDNN and on the oneDNN predictor, agree within 1e-4 (relative to the output's
-scale). An arch that cannot run on the predictor must be listed in docs/models.md with the reason."""
+run eagerly, through run_layer (feature caching, evaluation) and on a saved model's oneDNN predictor
+(prediction), agree within 1e-4 (relative to the output's scale). An arch that cannot run on the predictor must be listed in docs/models.md with the reason."""
 from __future__ import annotations
 
 import importlib.util
@@ -27,18 +27,18 @@ def assert_same(result, eager, label):
 
 
 def three_ways(model, x, tmp_path, what):
-    """(eager, eager on oneDNN, predictor) outputs of `model` for `x`, and the predictor's engine."""
+    """(eager, run_layer, saved model) outputs of `model` for `x`, and the saved model's engine."""
     import paddle
     from dragdl_core.runtime import inference
 
     model.eval()
     with paddle.no_grad():
         eager = model(paddle.to_tensor(x)).numpy()
-    onednn = np.concatenate(list(inference.run_layer(model, [x], images=len(x))))
+    live = np.concatenate(list(inference.run_layer(model, [x], images=len(x), frozen=True, what=what)))
     spec = paddle.static.InputSpec([None, *x.shape[1:]], "float32", name="image")
     paddle.jit.save(model, str(tmp_path / "model"), input_spec=[spec])
     saved = inference.SavedModel(tmp_path / "model", what=what, engine="predictor")
-    return eager, onednn, saved.run(x), saved.engine
+    return eager, live, saved.run(x), saved.engine
 
 
 def documented_fallbacks() -> str:
@@ -54,8 +54,8 @@ def test_every_backbone_gives_the_eager_features_on_the_inference_path(arch, tmp
     paddle.seed(0)
     model = feature_extractor(arch)
     x = np.random.RandomState(0).rand(2, 3, 32, 32).astype("float32")
-    eager, onednn, predicted, engine = three_ways(model, x, tmp_path, f"backbone {arch}")
-    assert_same(onednn, eager, f"{arch} eager on oneDNN")
+    eager, live, predicted, engine = three_ways(model, x, tmp_path, f"backbone {arch}")
+    assert_same(live, eager, f"{arch} through run_layer")
     assert_same(predicted, eager, f"{arch} on the {engine} engine")
     assert engine == "predictor" or f"`{arch}`" in documented_fallbacks(), \
         f"{arch} falls back to eager and docs/models.md does not say why"
@@ -92,8 +92,8 @@ def test_every_layer_type_gives_the_eager_result_on_the_inference_path(type_name
             layer._mean.set_value(paddle.full(layer._mean.shape, 0.3))
             layer._variance.set_value(paddle.full(layer._variance.shape, 2.0))
     x = np.random.RandomState(1).rand(3, 3, 32, 32).astype("float32")
-    eager, onednn, predicted, engine = three_ways(model, x, tmp_path, type_name)
-    assert_same(onednn, eager, f"{type_name} eager on oneDNN")
+    eager, live, predicted, engine = three_ways(model, x, tmp_path, type_name)
+    assert_same(live, eager, f"{type_name} through run_layer")
     assert_same(predicted, eager, f"{type_name} on the predictor")
     assert engine == "predictor"
 

@@ -1,18 +1,22 @@
 """Inference at the machine's speed: the one place that decides how a model runs when no gradient is needed.
 
-Two engines, both on oneDNN (Intel's kernels) on CPU, chosen by what the work is:
-- a saved model (a run's `model/`, written by `paddle.jit.save`) runs on a `paddle.inference` predictor with
-  `Config.enable_mkldnn()`, created once per process and kept in a small bounded cache (`saved_model`).
-  Prediction (the Predict page, `predict`, the REST API, the sandboxed prediction pool) goes through it.
-- a live `nn.Layer` (the frozen backbone whose features are cached, evaluation of the validation and test
-  splits while training) runs eagerly with Paddle's oneDNN kernels switched on for the call (`onednn()`).
-  A predictor would have to `jit.save` the layer and optimise it first: ~3-5 s for resnet18 here (the
-  optimiser's constant folding), more than extracting a few hundred images takes. With at least
-  `PREDICTOR_MIN_IMAGES` images that set-up pays for itself and `run_layer` builds a predictor instead.
+A model saved with `paddle.jit.save` runs on a `paddle.inference` predictor with oneDNN (Intel's kernels,
+`Config.enable_mkldnn()`) on CPU, the GPU config when the process runs on a GPU, and the thread count set
+from OMP_NUM_THREADS (the worker gives each task its share). Measured here (benchmarks/inference.py) that
+is 5x less CPU per image than eager Paddle for resnet18; eager with FLAGS_use_mkldnn was no faster.
+- `saved_model(prefix)`: a run's `model/` for prediction (the Predict page, `predict`, the REST API, the
+  sandboxed prediction pool): created once per process, kept in a small LRU cache (PREDICTOR_CACHE).
+- `run_layer(layer, batches)`: a live `nn.Layer` - the frozen backbone whose features are cached, the
+  model evaluated on the validation and test splits - saved to a temporary folder and put on a predictor.
+  A frozen layer keeps its predictor (train and validation features share it); a layer still learning is
+  saved again at each call, so a split smaller than PREDICTOR_MIN_IMAGES runs eagerly instead.
 
-Both give the eager result within 1e-4 (relative; tests/test_inference.py, over every backbone and layer
-type). Whatever cannot run on the predictor falls back to plain eager with a logged reason (`FALLBACKS`).
-`DRAGDL_INFERENCE` forces an engine for measuring: `auto` (default), `predictor`, `onednn` or `eager`."""
+Two of Paddle's oneDNN passes are switched off (SLOW_PASSES): they fold BatchNorm into the convolution
+weights and leave the folding to the constant-folding pass, which took 3-5 s per resnet18 here - longer
+than extracting a few hundred images - for no measurable speed at run time (BatchNorm runs on oneDNN).
+Results equal eager's within 1e-4 relative (tests/test_inference.py, every backbone and layer type).
+Whatever cannot be saved or run on a predictor falls back to eager with a logged reason (`FALLBACKS`).
+`DRAGDL_INFERENCE=eager` forces eager (for measuring); `auto` (the default) or `predictor` otherwise."""
 from __future__ import annotations
 
 import contextlib
@@ -34,9 +38,10 @@ import paddle  # noqa: E402
 log = logging.getLogger("dragdl.inference")
 
 PREDICTOR_CACHE = int(os.environ.get("DRAGDL_PREDICTOR_CACHE", "4"))  # predictors kept per process
-PREDICTOR_MIN_IMAGES = int(os.environ.get("DRAGDL_PREDICTOR_MIN_IMAGES", "2000"))
+PREDICTOR_MIN_IMAGES = int(os.environ.get("DRAGDL_PREDICTOR_MIN_IMAGES", "256"))
+SLOW_PASSES = ("conv2d_bn_onednn_fuse_pass", "conv2d_bias_bn_onednn_fuse_pass")
 ONEDNN_SHAPE_CACHE = 16  # oneDNN primitives kept per predictor: one per input shape seen (batch sizes)
-ENGINES = ("auto", "predictor", "onednn", "eager")
+ENGINES = ("auto", "predictor", "eager")
 FALLBACKS: list[str] = []  # every fallback this process took, with its reason (for logs and tests)
 
 
@@ -73,26 +78,7 @@ def fallback(what: str, reason: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} inference falls back to eager: {line}", file=sys.stderr, flush=True)
 
 
-# -- eager, with oneDNN kernels --------------------------------------------------------------------------
-_flag_lock = threading.RLock()
-
-
-@contextlib.contextmanager
-def onednn():
-    """Eager Paddle on oneDNN kernels for the duration (CPU only; a no-op on GPU or when switched off).
-    The flag is process-wide, so it is set and restored under a lock; training never runs with it."""
-    if on_gpu() or engine_choice() == "eager":
-        yield
-        return
-    with _flag_lock:
-        before = paddle.get_flags(["FLAGS_use_mkldnn"])["FLAGS_use_mkldnn"]
-        paddle.set_flags({"FLAGS_use_mkldnn": True})
-        try:
-            yield
-        finally:
-            paddle.set_flags({"FLAGS_use_mkldnn": before})
-
-
+# -- eager ---------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def evaluating(layer):
     """The layer in evaluation mode without gradients, put back as it was afterwards."""
@@ -150,6 +136,8 @@ class SavedModel:
             if self.use_onednn:
                 config.enable_mkldnn()
                 config.set_mkldnn_cache_capacity(ONEDNN_SHAPE_CACHE)
+                for name in SLOW_PASSES:
+                    config.delete_pass(name)
         config.disable_glog_info()
         predictor = inference.create_predictor(config)
         self._input = predictor.get_input_handle(predictor.get_input_names()[0])
@@ -161,8 +149,7 @@ class SavedModel:
         ensure_eager()
         self._eager = paddle.jit.load(str(self.prefix))
         self._eager.eval()
-        if self.engine not in ("onednn", "eager"):
-            self.engine = "onednn"
+        self.engine = "eager"
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """The model's first output for a batch `x` (float32, [N, ...])."""
@@ -181,7 +168,7 @@ class SavedModel:
                     self._load_eager()
             from .eager import ensure_eager
             ensure_eager()
-            with onednn(), paddle.no_grad():
+            with paddle.no_grad():
                 out = self._eager(paddle.to_tensor(x))
             return (out[0] if isinstance(out, (list, tuple)) else out).numpy()
 
@@ -237,12 +224,12 @@ def predictor_for(layer, sample_shape, what: str) -> SavedModel | None:
 
 
 def run_layer(layer, batches, *, images: int, frozen: bool = False, what: str = "model"):
-    """Yield `layer`'s output (numpy) for each numpy batch of `batches`, in evaluation mode without
-    gradients: on a predictor when there are at least PREDICTOR_MIN_IMAGES images (or DRAGDL_INFERENCE says
-    so), else eagerly on oneDNN. A `frozen` layer (weights that never change) keeps its predictor."""
+    """Yield `layer`'s output (numpy) for each numpy batch of `batches` (`images` in all), in evaluation
+    mode without gradients, on a predictor: always for a `frozen` layer (weights that never change; it
+    keeps its predictor), for one still learning when there are at least PREDICTOR_MIN_IMAGES images."""
     choice = engine_choice()
     model = None
-    if choice == "predictor" or (choice == "auto" and images >= PREDICTOR_MIN_IMAGES and not on_gpu()):
+    if choice == "predictor" or (choice == "auto" and (frozen or images >= PREDICTOR_MIN_IMAGES)):
         model = _frozen.get(layer) if frozen else None
         if model is None:
             batches = iter(batches)
@@ -257,7 +244,7 @@ def run_layer(layer, batches, *, images: int, frozen: bool = False, what: str = 
         for x in batches:
             yield model.run(x)
         return
-    with evaluating(layer), onednn():
+    with evaluating(layer):
         for x in batches:
             yield layer(paddle.to_tensor(x)).numpy()
 
