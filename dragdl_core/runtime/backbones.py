@@ -189,10 +189,10 @@ class FeatureLoader(Loader):
         super().__init__(loader.split, loader.transform, loader.batch_size, shuffle=loader.shuffle,
                          seed=loader.seed)
         self.epoch = loader.epoch
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         self._cache = extract_features(backbone, loader)
         say(f"features of {len(self._cache)} images computed once in {time.perf_counter() - started:.2f} s "
-            "(frozen backbone)")
+            f"({time.process_time() - cpu:.2f} s CPU; frozen backbone)")
 
 
 def save_from_run(checkpoint: Path, arch: Arch, name: str, prefix: str = "0.net.") -> Path:
