@@ -102,9 +102,9 @@ def engines_for(model, size: int, folder: Path):
     spec = paddle.static.InputSpec([None, 3, size, size], "float32", name="image")
     paddle.jit.save(model, str(folder / "model"), input_spec=[spec])
     saved = time.perf_counter() - started
-    for name, engine in (("predictor", "predictor-plain"), ("predictor+oneDNN", "predictor")):
+    for name, onednn in (("predictor", False), ("predictor+oneDNN", True)):
         started = time.perf_counter()
-        predictor = inference.SavedModel(folder / "model", what=name, engine=engine)
+        predictor = inference.SavedModel(folder / "model", what=name, engine="predictor", onednn=onednn)
         yield name, saved + time.perf_counter() - started, predictor.run
 
 

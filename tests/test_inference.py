@@ -124,3 +124,30 @@ def test_a_warm_predictor_is_created_once_per_process_and_reused(tmp_path, pytho
     assert abs(sum(a.probabilities.values()) - 1) < 1e-5
     report = np.load(tmp_path / "run" / "test_predictions.npz")
     assert report["probabilities"].shape[1] == len(a.probabilities)
+
+
+def test_a_layer_the_predictor_cannot_take_runs_eagerly_with_the_reason_logged(tmp_path, capfd):
+    """A layer with an op static Paddle lacks (simulated: its forward refuses to be converted) cannot be
+    saved for a predictor: the same numbers come out eagerly, and the log says which model and why."""
+    import paddle
+    from dragdl_core.runtime import inference
+
+    class EagerOnly(paddle.nn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.linear = paddle.nn.Linear(4, 3)
+
+        def forward(self, x):
+            if not paddle.in_dynamic_mode():
+                raise NotImplementedError("no static version of this op")
+            return self.linear(x)
+
+    paddle.seed(0)
+    layer = EagerOnly()
+    x = np.random.RandomState(0).rand(5, 4).astype("float32")
+    with paddle.no_grad():
+        expected = layer(paddle.to_tensor(x)).numpy()
+    out = np.concatenate(list(inference.run_layer(layer, [x], images=5, frozen=True, what="backbone odd")))
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    assert any(line.startswith("backbone odd: cannot be saved for a predictor") for line in inference.FALLBACKS)
+    assert "inference falls back to eager: backbone odd" in capfd.readouterr().err

@@ -20,7 +20,6 @@ Whatever cannot be saved or run on a predictor falls back to eager with a logged
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import shutil
 import sys
@@ -34,8 +33,6 @@ from pathlib import Path
 import numpy as np
 
 import paddle  # noqa: E402
-
-log = logging.getLogger("dragdl.inference")
 
 PREDICTOR_CACHE = int(os.environ.get("DRAGDL_PREDICTOR_CACHE", "4"))  # predictors kept per process
 PREDICTOR_MIN_IMAGES = int(os.environ.get("DRAGDL_PREDICTOR_MIN_IMAGES", "256"))
@@ -74,7 +71,6 @@ def fallback(what: str, reason: str) -> None:
     line = f"{what}: {reason}"
     if line not in FALLBACKS:
         FALLBACKS.append(line)
-        log.warning("inference falls back to eager: %s", line)
         print(f"{time.strftime('%H:%M:%S')} inference falls back to eager: {line}", file=sys.stderr, flush=True)
 
 
@@ -108,14 +104,14 @@ class SavedModel:
     """A `paddle.jit.save`d model on a `paddle.inference` predictor (oneDNN on CPU, the GPU when the process
     runs there), or - when the predictor cannot be built or run - on eager Paddle. `run(x)` is thread-safe."""
 
-    def __init__(self, prefix, *, what: str | None = None, engine: str | None = None):
+    def __init__(self, prefix, *, what: str | None = None, engine: str | None = None, onednn: bool = True):
         self.prefix = Path(prefix)
         self.what = what or str(self.prefix)
         self._lock = threading.Lock()
         self._predictor = self._eager = None
         self.engine = engine or engine_choice()
-        self.use_onednn = self.engine != "predictor-plain"  # plain: only for benchmarks/inference.py
-        if self.engine in ("auto", "predictor", "predictor-plain"):
+        self.use_onednn = onednn  # False only to measure what oneDNN adds (benchmarks/inference.py)
+        if self.engine in ("auto", "predictor"):
             try:
                 self._predictor = self._create()
                 self.engine = "predictor"
