@@ -31,6 +31,8 @@ CHECKPOINT_BEST = "best.pdparams"     # the weights with the best validation acc
 MODEL = "model"               # the exported model: all that prediction needs besides train.py
 MODEL_PREFIX = "inference"    # paddle.jit.save prefix inside MODEL
 MODEL_META = "meta.json"      # classes, image shape, input shape (inside MODEL)
+MODEL_PROGRAM = MODEL_PREFIX + ".json"        # the saved program (inside MODEL)
+MODEL_PARAMS = MODEL_PREFIX + ".pdiparams"    # the trained weights (inside MODEL)
 
 FINAL_STATES = ("succeeded", "failed", "stopped")  # status.json states after which nothing runs
 

@@ -13,14 +13,14 @@ import threading
 import zipfile
 from pathlib import Path
 
-from .. import registry
+from .. import registry, rundir
 from ..graph import GraphError, load_graph
 from ..preprocess import PreprocessError, describe
 from ..standalone import PREDICT, README
 
 FORMATS = ("paddle", "onnx", "zip")
 CONVERT_TIMEOUT_S = 600
-PADDLE_FILES = ("inference.json", "inference.pdiparams")
+PADDLE_FILES = (rundir.MODEL_PROGRAM, rundir.MODEL_PARAMS)
 
 
 class ExportError(ValueError):
@@ -28,8 +28,8 @@ class ExportError(ValueError):
 
 
 def _model_dir(run_dir: Path) -> Path:
-    model = run_dir / "model"
-    if not all((model / name).exists() for name in (*PADDLE_FILES, "meta.json")):
+    model = run_dir / rundir.MODEL
+    if not all((model / name).exists() for name in (*PADDLE_FILES, rundir.MODEL_META)):
         raise ExportError(f"{run_dir} has no trained model yet (model/inference.json, model/meta.json); "
                           "export needs a run that finished training")
     return model
@@ -37,7 +37,7 @@ def _model_dir(run_dir: Path) -> Path:
 
 def _graph(run_dir: Path):
     try:
-        return load_graph(run_dir / "graph.json")
+        return load_graph(run_dir / rundir.GRAPH)
     except (GraphError, OSError) as err:
         raise ExportError(f"{run_dir}: cannot read graph.json ({err})") from None
 
@@ -100,7 +100,7 @@ def export_onnx(run_dir, out) -> Path:
     model = _model_dir(run_dir)
     nodes, suspect = _model_nodes(run_dir)
     what = f"the model of {run_dir.name} (nodes {', '.join(nodes)})" if nodes else f"the model of {run_dir.name}"
-    return convert_to_onnx(model / "inference.json", model / "inference.pdiparams", out, what, suspect)
+    return convert_to_onnx(model / rundir.MODEL_PROGRAM, model / rundir.MODEL_PARAMS, out, what, suspect)
 
 
 def export_paddle(run_dir, out) -> Path:

@@ -1,5 +1,9 @@
 """Prediction from a finished run: the exported model, its class names and the exact evaluation
-preprocessing of the run's own train.py (imported, not re-typed), so a prediction sees what evaluation saw."""
+preprocessing of the run's own train.py (imported, not re-typed), so a prediction sees what evaluation saw.
+
+The model runs on the runtime's inference path (runtime/inference.py): a oneDNN `paddle.inference`
+predictor created once per process and shared by every Predictor of the same run (a bounded cache), so a
+warm prediction costs the model's few milliseconds, not a load."""
 from __future__ import annotations
 
 import json
@@ -9,12 +13,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..imaging import ImageReadError, make_visible, read_image
-
 from .. import rundir
+from ..imaging import ImageReadError, make_visible, read_image
 from .eager import ensure_eager
+from .inference import saved_model
 from .modules import import_file
-from .paddle_quiet import paddle  # without its start-up warning on the terminal
 
 MAX_PIXELS = 50_000_000
 
@@ -44,14 +47,13 @@ class Predictor:
         if not meta_path.exists():
             raise PredictError(f"{self.dir} has no exported model yet (model/meta.json); "
                                "prediction needs a run that finished training")
-        if not (self.dir / "model" / "inference.pdiparams").exists():
+        if not rundir.model_path(self.dir, rundir.MODEL_PARAMS).exists():
             raise PredictError(f"{self.dir} has model/meta.json but no model/inference.pdiparams (the trained "
                                "weights); copy the whole model/ folder of the run")
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
         self.eval_transform = import_file(script_of(self.dir), "dragdl_run_").eval_transform
-        self.model = paddle.jit.load(str(rundir.model_path(self.dir, rundir.MODEL_PREFIX)))
-        self.model.eval()
+        self.model = saved_model(rundir.model_path(self.dir, rundir.MODEL_PREFIX), what=f"run {self.dir.name}")
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Bring any image to the dataset's colour mode and size, then apply the evaluation transform."""
@@ -64,10 +66,7 @@ class Predictor:
     def predict(self, source, name: str | None = None) -> Prediction:
         image = open_image(source, name)
         x = self.prepare(image)
-        ensure_eager()
-        with paddle.no_grad():
-            logits = self.model(paddle.to_tensor(x[None]))
-            probs = paddle.nn.functional.softmax(logits, axis=1).numpy()[0]
+        probs = softmax(self.model.run(x[None])[0])
         order = np.argsort(-probs)
         return Prediction(name or str(source), {self.classes[i]: float(probs[i]) for i in order}, x)
 
@@ -80,6 +79,11 @@ def script_of(run_dir: Path) -> Path:
             return path
     raise PredictError(f"{run_dir} has neither model/train.py nor train.py: prediction needs the script that "
                        "trained the model (its eval_transform); copy it into the run directory as train.py")
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits.astype(np.float64) - logits.max())
+    return (shifted / shifted.sum()).astype(np.float32)
 
 
 def open_image(source, name: str | None = None) -> Image.Image:

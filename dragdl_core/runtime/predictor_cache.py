@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from .. import rundir
 from .predict import Prediction, Predictor
 
 MAX_MODELS = 8
@@ -19,12 +20,12 @@ _loading: dict[tuple, threading.Lock] = {}
 
 
 def _key(run_dir: Path) -> tuple:
-    meta = run_dir / "model" / "meta.json"
+    meta = rundir.model_path(run_dir)
     return str(run_dir.resolve()), meta.stat().st_mtime_ns if meta.exists() else 0
 
 
 def _size(run_dir: Path) -> int:
-    params = run_dir / "model" / "inference.pdiparams"
+    params = rundir.model_path(run_dir, rundir.MODEL_PARAMS)
     return int((params.stat().st_size if params.exists() else 0) * OVERHEAD) + (4 << 20)
 
 

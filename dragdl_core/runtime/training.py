@@ -16,6 +16,7 @@ import numpy as np
 from .. import rundir
 from . import paddle_quiet
 from .datasets import Split, to_pil
+from .inference import run_layer
 from .paddle_quiet import paddle
 
 CACHE_LIMIT_BYTES = 1 << 30
@@ -60,7 +61,8 @@ class Loader:
     def __len__(self) -> int:
         return (len(self.split) + self.batch_size - 1) // self.batch_size
 
-    def __iter__(self):
+    def arrays(self):
+        """Batches of (images, labels) as numpy arrays: what inference takes without a copy to Paddle."""
         n = len(self.split)
         order = (np.random.RandomState((self.seed * 100_003 + self.epoch) % (2**32)).permutation(n)
                  if self.shuffle else np.arange(n))
@@ -70,30 +72,37 @@ class Loader:
                 images = self._cache[idx]
             else:
                 images = np.stack([self._prepare(i) for i in idx])
-            yield paddle.to_tensor(images), paddle.to_tensor(self.split.labels[idx])
+            yield images, self.split.labels[idx]
+
+    def __iter__(self):
+        for images, labels in self.arrays():
+            yield paddle.to_tensor(images), paddle.to_tensor(labels)
 
 
 def make_loader(split, transform, batch_size, shuffle=False, seed=0, cache=False) -> Loader:
     return Loader(split, transform, batch_size, shuffle=shuffle, seed=seed, cache=cache)
 
 
-@paddle.no_grad()
 def evaluate(model, loader: Loader, loss_fn) -> dict:
-    """Loss, accuracy and every image's class probabilities on a loader, in evaluation mode."""
-    was_training = model.training
-    model.eval()
-    losses, probs, labels = [], [], []
-    for images, target in loader:
-        logits = model(images)
-        losses.append(float(loss_fn(logits, target)) * len(target))
-        probs.append(paddle.nn.functional.softmax(logits, axis=1).numpy())
-        labels.append(target.numpy())
-    if was_training:
-        model.train()
+    """Loss, accuracy and every image's class probabilities on a loader, in evaluation mode, through the
+    runtime's inference path (oneDNN; a predictor for large splits): see runtime/inference.py."""
+    labels = []
+
+    def images():
+        for x, target in loader.arrays():
+            labels.append(target)
+            yield x
+
+    logits = list(run_layer(model, images(), images=len(loader.split), what="evaluation"))
     if not labels:
         return {"loss": float("nan"), "accuracy": float("nan"), "probabilities": np.zeros((0, 0)),
                 "labels": np.zeros(0, dtype=np.int64)}
-    probs, labels = np.concatenate(probs), np.concatenate(labels)
+    with paddle.no_grad():
+        losses = [float(loss_fn(paddle.to_tensor(out), paddle.to_tensor(target))) * len(target)
+                  for out, target in zip(logits, labels)]
+        probs = np.concatenate([paddle.nn.functional.softmax(paddle.to_tensor(out), axis=1).numpy()
+                                for out in logits])
+    labels = np.concatenate(labels)
     return {"loss": sum(losses) / len(labels), "accuracy": float((probs.argmax(1) == labels).mean()),
             "probabilities": probs, "labels": labels}
 
