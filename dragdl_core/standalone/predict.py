@@ -137,7 +137,7 @@ class Model:
         probs = softmax(logits)
         order = np.argsort(-probs, kind="stable")
         probabilities = {self.labels[i]: float(probs[i]) for i in order}
-        return {"image": str(path), "top": self.labels[int(order[0])], "probabilities": probabilities}
+        return {"image": str(Path(path)), "top": self.labels[int(order[0])], "probabilities": probabilities}
 
 
 def main(argv: list[str]) -> int:
