@@ -23,6 +23,7 @@ from export_support import digit_images, label_of, predict_json
 from task_service import tiny_graph, wait_for
 
 PASSWORD = "password-1"
+pytestmark = pytest.mark.slow
 
 
 def cli(env, *args, stdin: str | None = None):

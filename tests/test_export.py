@@ -145,6 +145,7 @@ def assert_same_predictions(got: list[dict], expected: list[dict]):
         np.testing.assert_allclose(list(g["probabilities"].values()), list(e["probabilities"].values()), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_zips_predict_py_needs_neither_paddle_nor_dragdl(trained_run, standalone_python, tmp_path):
     zip_path = tmp_path / "out" / "model.zip"
     assert main(["export", str(trained_run), "--format", "zip", "-o", str(zip_path)]) == 0
@@ -168,6 +169,7 @@ def test_the_zips_predict_py_needs_neither_paddle_nor_dragdl(trained_run, standa
         "the trained model should get most of these digits right"
 
 
+@pytest.mark.slow
 def test_onnx_and_paddle_exports_round_trip(trained_run, tmp_path):
     import onnxruntime
     import paddle
