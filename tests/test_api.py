@@ -170,7 +170,8 @@ def test_bad_requests_get_a_message_and_a_fitting_status(instance, ada_task, tmp
                                       files={"image": ("fake.png", b"this is text", "image/png")}), 422),
             "wrong type": (api.post(f"/tasks/{task_id}/predict",
                                     files={"image": ("notes.txt", b"hello", "text/plain")}), 422),
-            "no image field": (api.post(f"/tasks/{task_id}/predict", files={"file": ("a.png", b"x", "image/png")}), 422),
+            "no image field": (api.post(f"/tasks/{task_id}/predict",
+                                        files={"file": ("a.png", b"x", "image/png")}), 422),
             "bad format": (api.get(f"/tasks/{task_id}/export", params={"format": "pdf"}), 422),
             "unknown route": (api.get("/nothing-here"), 404),
         }
