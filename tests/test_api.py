@@ -23,6 +23,7 @@ from export_support import digit_images, label_of, predict_json
 from task_service import tiny_graph, wait_for
 
 PASSWORD = "password-1"
+pytestmark = pytest.mark.slow
 
 
 def cli(env, *args, stdin: str | None = None):
@@ -169,7 +170,8 @@ def test_bad_requests_get_a_message_and_a_fitting_status(instance, ada_task, tmp
                                       files={"image": ("fake.png", b"this is text", "image/png")}), 422),
             "wrong type": (api.post(f"/tasks/{task_id}/predict",
                                     files={"image": ("notes.txt", b"hello", "text/plain")}), 422),
-            "no image field": (api.post(f"/tasks/{task_id}/predict", files={"file": ("a.png", b"x", "image/png")}), 422),
+            "no image field": (api.post(f"/tasks/{task_id}/predict",
+                                        files={"file": ("a.png", b"x", "image/png")}), 422),
             "bad format": (api.get(f"/tasks/{task_id}/export", params={"format": "pdf"}), 422),
             "unknown route": (api.get("/nothing-here"), 404),
         }
@@ -218,3 +220,16 @@ def test_users_token_prints_a_token_and_stores_only_its_hash(isolated_home, monk
     assert token not in accounts.path.read_text()
     assert accounts.account_for_token(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert accounts.account_for_token("") is None
+
+
+def test_a_task_without_a_trained_model_cannot_predict_or_export(instance, tmp_path):
+    image = digit_images(tmp_path, count=1)[0]
+    with client(instance, "grace") as api:
+        task_id = api.post("/tasks", json=tiny_digits_graph(epochs=50)).json()["id"]
+        assert api.post(f"/tasks/{task_id}/stop").status_code == 200
+        wait_for(lambda: api.get(f"/tasks/{task_id}").json()["state"] == "stopped", 60, "the task to stop")
+        for answer in (api.get(f"/tasks/{task_id}/export", params={"format": "zip"}),
+                       api.post(f"/tasks/{task_id}/predict",
+                                files={"image": (image.name, image.read_bytes(), "image/png")})):
+            assert answer.status_code == 409, answer.text
+            assert "no trained model yet (it is stopped)" in answer.json()["message"]

@@ -145,6 +145,7 @@ def assert_same_predictions(got: list[dict], expected: list[dict]):
         np.testing.assert_allclose(list(g["probabilities"].values()), list(e["probabilities"].values()), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_zips_predict_py_needs_neither_paddle_nor_dragdl(trained_run, standalone_python, tmp_path):
     zip_path = tmp_path / "out" / "model.zip"
     assert main(["export", str(trained_run), "--format", "zip", "-o", str(zip_path)]) == 0
@@ -168,6 +169,7 @@ def test_the_zips_predict_py_needs_neither_paddle_nor_dragdl(trained_run, standa
         "the trained model should get most of these digits right"
 
 
+@pytest.mark.slow
 def test_onnx_and_paddle_exports_round_trip(trained_run, tmp_path):
     import onnxruntime
     import paddle
@@ -199,3 +201,46 @@ def test_export_mistakes_are_one_line(tmp_path, capsys):
     (tmp_path / "unfinished").mkdir()
     assert main(["export", str(tmp_path / "unfinished"), "--format", "onnx", "-o", str(tmp_path / "a.onnx")]) == 2
     assert "no trained model yet" in capsys.readouterr().err
+
+
+def special_images(folder) -> dict:
+    """Pictures that need the reader's fixes: transparency, 16-bit, EXIF orientation, palette, CMYK."""
+    rng = np.random.RandomState(3)
+    rgba = rng.randint(0, 256, (12, 10, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(np.arange(10) < 5, 0, 255)[None, :]  # left half fully transparent
+    paths = {"rgba.png": Image.fromarray(rgba, "RGBA"),
+             "la.png": Image.fromarray(rgba[..., [0, 3]], "LA"),
+             "sixteen.png": Image.fromarray(rng.randint(0, 65536, (9, 7)).astype(np.uint16)),
+             "palette.gif": Image.fromarray(rgba[..., :3]).convert("P"),
+             "cmyk.jpg": Image.fromarray(rgba[..., :3]).convert("CMYK")}
+    for name, image in paths.items():
+        image.save(folder / name)
+    turned = Image.fromarray(rgba[..., :3])
+    exif = turned.getexif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view"
+    turned.save(folder / "turned.jpg", exif=exif, quality=95)
+    return {name: folder / name for name in [*paths, "turned.jpg"]}
+
+
+def test_predict_py_reads_an_image_as_a_person_sees_it(tmp_path):
+    images = special_images(tmp_path)
+    seen = standalone.make_visible(Image.open(images["rgba.png"]), "RGB")
+    assert (np.asarray(seen)[:, :5] == 255).all()                   # transparent parts become white
+    assert standalone.make_visible(Image.open(images["turned.jpg"]), "RGB").size == (12, 10)  # upright
+    sixteen = np.asarray(Image.open(images["sixteen.png"]), dtype=np.float64)
+    np.testing.assert_array_equal(np.asarray(standalone.make_visible(Image.open(images["sixteen.png"]), "L")),
+                                  np.round(sixteen / 257).astype(np.uint8))
+    assert standalone.make_visible(Image.open(images["cmyk.jpg"]), "RGB").mode == "RGB"
+
+
+def test_predict_py_reads_images_like_dragdl_itself(tmp_path):
+    """The standalone copy of the reader agrees with DragDL's own (dragdl_core/imaging.py, from issue 11)."""
+    from dragdl_core import imaging
+
+    if not hasattr(imaging, "make_visible"):
+        pytest.skip("dragdl_core.imaging has no make_visible yet (the shared reader of issue 11)")
+    for name, path in special_images(tmp_path).items():
+        for mode in ("L", "RGB"):
+            np.testing.assert_array_equal(np.asarray(standalone.make_visible(Image.open(path), mode)),
+                                          np.asarray(imaging.make_visible(Image.open(path), mode)),
+                                          err_msg=f"{name} as {mode}")

@@ -31,13 +31,62 @@ SYNTAX = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.C
           ast.cmpop, ast.boolop)
 
 
+HIGH_BIT_MODES = {"I", "F", "I;16", "I;16L", "I;16B", "I;16N"}
+
+
+def _orientation(picture: Image.Image) -> int:
+    try:
+        value = picture.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block is no reason to refuse the picture
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _to_8_bit(picture: Image.Image) -> Image.Image:
+    arr = np.asarray(picture)
+    if picture.mode.startswith("I;16"):
+        scaled = arr.astype(np.float64) / 257.0
+    else:
+        arr = arr.astype(np.float64)
+        lo, hi = (float(np.nanmin(arr)), float(np.nanmax(arr))) if arr.size else (0.0, 0.0)
+        if picture.mode == "I" and lo >= 0 and hi <= 65535:
+            scaled = arr / 257.0 if hi > 255 else arr
+        elif picture.mode == "F" and lo >= 0 and hi <= 1:
+            scaled = arr * 255.0
+        elif lo >= 0 and hi <= 255:
+            scaled = arr
+        else:
+            scaled = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+    return Image.fromarray(np.clip(np.round(np.nan_to_num(scaled)), 0, 255).astype(np.uint8), "L")
+
+
+def make_visible(picture: Image.Image, mode: str) -> Image.Image:
+    """The picture as a person sees it, in `mode` ("L" or "RGB"): upright by its EXIF orientation, 16-bit,
+    32-bit and float values scaled to 8 bits, transparency composited onto white, palette and CMYK
+    converted. The same rules as DragDL's own reader (dragdl_core/imaging.py), copied here so this file
+    needs no DragDL."""
+    if _orientation(picture) != 1:
+        picture = ImageOps.exif_transpose(picture)
+    transparent = picture.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in picture.info
+    if picture.mode in HIGH_BIT_MODES:
+        picture = _to_8_bit(picture)
+    elif transparent:
+        grey = picture.mode in ("LA", "La") or (picture.mode in ("L", "1") and "transparency" in picture.info)
+        rgba = picture.convert("RGBA")
+        flat = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+        picture = flat.convert("L") if grey else flat
+    elif picture.mode not in ("L", "RGB"):
+        picture = picture.convert("L" if picture.mode == "1" else "RGB")
+    return picture.convert(mode) if picture.mode != mode else picture
+
+
 def read_image(path, image: dict) -> Image.Image:
     """The image in the dataset's colour mode and native size, as DragDL's prediction reads it."""
     picture = Image.open(path)
     if picture.width * picture.height > MAX_PIXELS:
         raise ValueError(f"{path}: {picture.width}x{picture.height} is too large")
     picture.load()
-    picture = picture.convert(image["mode"])
+    picture = make_visible(picture, image["mode"])
     height, width = image["size"]
     if picture.size != (width, height):
         picture = picture.resize((width, height), Image.BILINEAR)
@@ -137,7 +186,7 @@ class Model:
         probs = softmax(logits)
         order = np.argsort(-probs, kind="stable")
         probabilities = {self.labels[i]: float(probs[i]) for i in order}
-        return {"image": str(path), "top": self.labels[int(order[0])], "probabilities": probabilities}
+        return {"image": str(Path(path)), "top": self.labels[int(order[0])], "probabilities": probabilities}
 
 
 def main(argv: list[str]) -> int:
