@@ -125,7 +125,7 @@ def stop_and_check_nothing_left(process, log) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(500)
 def test_two_app_processes_behind_caddy_sticky_restarted_and_stopped(tmp_path):
     port = free_port()
     process, home, log = start_up(tmp_path, "--app-processes", "2", "--port", str(port), "--address", "127.0.0.1")
@@ -168,6 +168,15 @@ def test_two_app_processes_behind_caddy_sticky_restarted_and_stopped(tmp_path):
         wait_for(lambda: [p.pid for p in caddy(process)] not in ([], [old.pid]), 30, "Caddy to be restarted")
         wait_for(lambda: answers(f"{url}/_stcore/health"), 30, "the proxy to answer again")
         assert "proxy exited (killed by SIGKILL)" in log.read_text()
+
+        # An app process that hangs (alive, but answering nothing) is killed and started again.
+        hung = app_processes(process)[0]
+        hung.suspend()  # SIGSTOP
+        wait_for(lambda: hung.pid not in [p.pid for p in app_processes(process)]
+                 and len(app_processes(process)) == 2, 150, "the hung app process to be replaced")
+        assert "has not answered its health check" in log.read_text()
+        wait_for(lambda: all(answers(f"http://127.0.0.1:{p}/_stcore/health") for p in ports), 90,
+                 "the replacement to answer")
     finally:
         stop_and_check_nothing_left(process, log)
 

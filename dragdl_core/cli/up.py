@@ -100,7 +100,8 @@ def _setup_logging() -> None:
 
 
 def _app_children(count: int, env: dict, logs: Path) -> list:
-    """`count` Streamlit processes on free loopback ports (kept across restarts: the proxy names them)."""
+    """`count` Streamlit processes on free loopback ports (kept across restarts: the proxy names them). One
+    that stops answering its health endpoint is killed and restarted by the supervisor, like one that died."""
     from ..tasks.supervisor import Child
 
     children = []
@@ -113,7 +114,7 @@ def _app_children(count: int, env: dict, logs: Path) -> list:
                     "--server.address", proxy.LOOPBACK, "--server.fileWatcherType", "none"]
 
         children.append(Child(label=f"app-{index}", command=command, env=env, log_path=logs / f"app-{index}.log",
-                              port=port))
+                              port=port, healthy=lambda port=port: _healthy(port)))
     return children
 
 

@@ -20,6 +20,9 @@ from .store import TaskStore
 log = logging.getLogger("dragdl.supervisor")
 
 MAX_BACKOFF_S = 30.0
+HEALTH_EVERY_S = 5.0       # how often a server child with a health probe is asked
+HUNG_AFTER_S = 30.0        # a child that answered once and then fails its probe this long is killed (restarted)
+START_GRACE_S = 180.0      # ... and one that never answered, this long after its start
 STALE_CHECK_EVERY_S = 2.0
 LOST_CHECK_EVERY_S = 60.0
 
@@ -35,11 +38,14 @@ class Child:
     restart: bool = True
     on_exit: Callable[["Child", int], None] | None = None
     port: int | None = None             # the loopback port a server child listens on, if any
+    healthy: Callable[[], bool] | None = None  # a server's probe: alive is not enough, it must answer
     process: subprocess.Popen | None = None
     argv: list[str] = field(default_factory=list)
     started: float = 0.0
     backoff: float = 1.0
     next_start: float = 0.0
+    answered: float | None = None       # last time the probe succeeded (None: not since this start)
+    probed: float = 0.0
 
     def start(self) -> None:
         self.argv = self.command()
@@ -50,6 +56,7 @@ class Child:
                                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
                                             preexec_fn=lambda: processes.die_with_parent(signal.SIGTERM))
         self.started = time.monotonic()
+        self.answered = None
         log.info("started %s (pid %d)", self.label, self.process.pid)
 
     def exit_code(self) -> int | None:
@@ -108,6 +115,8 @@ class Supervisor:
                 child.next_start = now + (child.backoff if quick else 0.0)
             if child.process is None and child.restart and now >= child.next_start:
                 self._safely(child.start)
+            elif child.process is not None and child.healthy and now - child.probed >= HEALTH_EVERY_S:
+                self._probe(child, now)
         if self.clean_up_tasks:
             if now - self._last_stale >= STALE_CHECK_EVERY_S:
                 self._last_stale = now
@@ -115,6 +124,22 @@ class Supervisor:
             if now - self._last_lost >= LOST_CHECK_EVERY_S:
                 self._last_lost = now
                 self._safely(lambda: lifecycle.requeue_lost(TaskStore()))
+
+    @staticmethod
+    def _probe(child: Child, now: float) -> None:
+        """Kill a server child that stopped answering (hung, not dead): the next check restarts it."""
+        child.probed = now
+        try:
+            ok = child.healthy()
+        except Exception:  # noqa: BLE001 - a probe that fails is an unhealthy answer
+            ok = False
+        if ok:
+            child.answered = now
+            return
+        silent = now - (child.answered if child.answered is not None else child.started)
+        if silent >= (HUNG_AFTER_S if child.answered is not None else START_GRACE_S):
+            log.warning("%s has not answered its health check for %.0f s; killing it", child.label, silent)
+            child.signal_group(signal.SIGKILL)
 
     @staticmethod
     def _safely(action, *args) -> None:
