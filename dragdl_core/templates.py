@@ -48,7 +48,7 @@ def _download_state(title: str) -> str | None:
 def describe(title: str) -> str:
     """One line for the template picker: what it teaches, the accuracy and time to expect."""
     if title.startswith("assignment: "):
-        return f"{title} (from your instructor)"
+        return title  # from the instructor, who wrote its title
     line, accuracy, time = EXAMPLES.get(title, ("", None, None))
     expected = f" · ~{accuracy} in ~{time}" if accuracy else ""
     download = _download_state(title)
