@@ -173,9 +173,11 @@ _saved: OrderedDict = OrderedDict()
 _saved_lock = threading.Lock()
 
 
-def saved_model(prefix, what: str | None = None) -> SavedModel:
+def saved_model(prefix, what: str | None = None, warm_shape=None) -> SavedModel:
     """The process's SavedModel for a saved prefix, created on first use and kept (at most PREDICTOR_CACHE,
-    least recently used dropped). A re-saved model (other mtime) gets a new predictor."""
+    least recently used dropped). A re-saved model (other mtime) gets a new predictor. With `warm_shape`
+    (one input, without the batch) a new one runs once on zeros, so that oneDNN builds its kernels (~1 s)
+    here and not in the first prediction a user waits for."""
     program, params = model_files(prefix)
     key = (str(Path(prefix).resolve()), program.stat().st_mtime_ns, params.stat().st_mtime_ns,
            engine_choice(), threads(), paddle.device.get_device())
@@ -184,6 +186,8 @@ def saved_model(prefix, what: str | None = None) -> SavedModel:
             _saved.move_to_end(key)
             return _saved[key]
     model = SavedModel(prefix, what=what)  # outside the lock: creating takes seconds
+    if warm_shape is not None:
+        model.run(np.zeros([1, *warm_shape], dtype=np.float32))
     with _saved_lock:
         _saved[key] = model
         _saved.move_to_end(key)

@@ -52,7 +52,8 @@ class Predictor:
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
         self.eval_transform = import_file(self.dir / "train.py", "dragdl_run_").eval_transform
-        self.model = saved_model(self.dir / "model" / "inference", what=f"run {self.dir.name}")
+        self.model = saved_model(self.dir / "model" / "inference", what=f"run {self.dir.name}",
+                                 warm_shape=self.meta.get("input_shape"))
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Bring any image to the dataset's colour mode and size, then apply the evaluation transform."""
