@@ -151,3 +151,26 @@ def test_a_layer_the_predictor_cannot_take_runs_eagerly_with_the_reason_logged(t
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     assert any(line.startswith("backbone odd: cannot be saved for a predictor") for line in inference.FALLBACKS)
     assert "inference falls back to eager: backbone odd" in capfd.readouterr().err
+
+
+def test_the_predictor_cache_is_bounded_and_a_resaved_model_gets_a_new_predictor(tmp_path, monkeypatch):
+    import os
+
+    import paddle
+    from dragdl_core.runtime import inference
+
+    spec = [paddle.static.InputSpec([None, 4], "float32", name="image")]
+    for name in ("a", "b"):
+        paddle.jit.save(paddle.nn.Linear(4, 2), str(tmp_path / name / "model"), input_spec=spec)
+    monkeypatch.setattr(inference, "PREDICTOR_CACHE", 1)
+    inference.clear_cache()
+    a = inference.saved_model(tmp_path / "a" / "model")
+    assert inference.saved_model(tmp_path / "a" / "model") is a  # reused while it is the one kept
+    inference.saved_model(tmp_path / "b" / "model")  # pushes a out
+    assert inference.saved_model(tmp_path / "a" / "model") is not a
+    kept = inference.saved_model(tmp_path / "a" / "model")
+    params = tmp_path / "a" / "model.pdiparams"
+    os.utime(params, ns=(params.stat().st_atime_ns, params.stat().st_mtime_ns + 10**9))  # re-exported
+    assert inference.saved_model(tmp_path / "a" / "model") is not kept
+    x = np.ones((3, 4), dtype=np.float32)
+    assert kept.run(x).shape == (3, 2)
