@@ -125,6 +125,19 @@ def test_a_warm_predictor_is_created_once_per_process_and_reused(tmp_path, pytho
     report = np.load(tmp_path / "run" / "test_predictions.npz")
     assert report["probabilities"].shape[1] == len(a.probabilities)
 
+    import threading  # the web app predicts from each session's thread: same predictor, same answers
+
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.extend(
+        Predictor(tmp_path / "run").predict(tmp_path / "green.png").probabilities for _ in range(3)))
+        for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == 9
+    assert all(answer == pytest.approx(a.probabilities, abs=1e-6) for answer in answers)
+
 
 def test_a_layer_the_predictor_cannot_take_runs_eagerly_with_the_reason_logged(tmp_path, capfd):
     """A layer with an op static Paddle lacks (simulated: its forward refuses to be converted) cannot be
