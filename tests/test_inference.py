@@ -125,6 +125,19 @@ def test_a_warm_predictor_is_created_once_per_process_and_reused(tmp_path, pytho
     report = np.load(tmp_path / "run" / "test_predictions.npz")
     assert report["probabilities"].shape[1] == len(a.probabilities)
 
+    import threading  # the web app predicts from each session's thread: same predictor, same answers
+
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.extend(
+        Predictor(tmp_path / "run").predict(tmp_path / "green.png").probabilities for _ in range(3)))
+        for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == 9
+    assert all(answer == pytest.approx(a.probabilities, abs=1e-6) for answer in answers)
+
 
 def test_a_layer_the_predictor_cannot_take_runs_eagerly_with_the_reason_logged(tmp_path, capfd):
     """A layer with an op static Paddle lacks (simulated: its forward refuses to be converted) cannot be
@@ -151,3 +164,26 @@ def test_a_layer_the_predictor_cannot_take_runs_eagerly_with_the_reason_logged(t
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     assert any(line.startswith("backbone odd: cannot be saved for a predictor") for line in inference.FALLBACKS)
     assert "inference falls back to eager: backbone odd" in capfd.readouterr().err
+
+
+def test_the_predictor_cache_is_bounded_and_a_resaved_model_gets_a_new_predictor(tmp_path, monkeypatch):
+    import os
+
+    import paddle
+    from dragdl_core.runtime import inference
+
+    spec = [paddle.static.InputSpec([None, 4], "float32", name="image")]
+    for name in ("a", "b"):
+        paddle.jit.save(paddle.nn.Linear(4, 2), str(tmp_path / name / "model"), input_spec=spec)
+    monkeypatch.setattr(inference, "PREDICTOR_CACHE", 1)
+    inference.clear_cache()
+    a = inference.saved_model(tmp_path / "a" / "model")
+    assert inference.saved_model(tmp_path / "a" / "model") is a  # reused while it is the one kept
+    inference.saved_model(tmp_path / "b" / "model")  # pushes a out
+    assert inference.saved_model(tmp_path / "a" / "model") is not a
+    kept = inference.saved_model(tmp_path / "a" / "model")
+    params = tmp_path / "a" / "model.pdiparams"
+    os.utime(params, ns=(params.stat().st_atime_ns, params.stat().st_mtime_ns + 10**9))  # re-exported
+    assert inference.saved_model(tmp_path / "a" / "model") is not kept
+    x = np.ones((3, 4), dtype=np.float32)
+    assert kept.run(x).shape == (3, 2)

@@ -104,8 +104,10 @@ class SavedModel:
     """A `paddle.jit.save`d model on a `paddle.inference` predictor (oneDNN on CPU, the GPU when the process
     runs there), or - when the predictor cannot be built or run - on eager Paddle. `run(x)` is thread-safe."""
 
-    def __init__(self, prefix, *, what: str | None = None, engine: str | None = None, onednn: bool = True):
+    def __init__(self, prefix, *, what: str | None = None, engine: str | None = None, onednn: bool = True,
+                 layer=None):
         self.prefix = Path(prefix)
+        self._layer = layer  # the live layer that was saved (its folder may be gone): the eager fallback
         self.what = what or str(self.prefix)
         self._lock = threading.Lock()
         self._predictor = self._eager = None
@@ -143,8 +145,7 @@ class SavedModel:
     def _load_eager(self):
         from .eager import ensure_eager
         ensure_eager()
-        self._eager = paddle.jit.load(str(self.prefix))
-        self._eager.eval()
+        self._eager = self._layer if self._layer is not None else paddle.jit.load(str(self.prefix))
         self.engine = "eager"
 
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -164,7 +165,7 @@ class SavedModel:
                     self._load_eager()
             from .eager import ensure_eager
             ensure_eager()
-            with paddle.no_grad():
+            with evaluating(self._eager):  # a live layer is put back in its own mode afterwards
                 out = self._eager(paddle.to_tensor(x))
             return (out[0] if isinstance(out, (list, tuple)) else out).numpy()
 
@@ -173,9 +174,11 @@ _saved: OrderedDict = OrderedDict()
 _saved_lock = threading.Lock()
 
 
-def saved_model(prefix, what: str | None = None) -> SavedModel:
+def saved_model(prefix, what: str | None = None, warm_shape=None) -> SavedModel:
     """The process's SavedModel for a saved prefix, created on first use and kept (at most PREDICTOR_CACHE,
-    least recently used dropped). A re-saved model (other mtime) gets a new predictor."""
+    least recently used dropped). A re-saved model (other mtime) gets a new predictor. With `warm_shape`
+    (one input, without the batch) a new one runs once on zeros, so that oneDNN builds its kernels (~1 s)
+    here and not in the first prediction a user waits for."""
     program, params = model_files(prefix)
     key = (str(Path(prefix).resolve()), program.stat().st_mtime_ns, params.stat().st_mtime_ns,
            engine_choice(), threads(), paddle.device.get_device())
@@ -184,6 +187,8 @@ def saved_model(prefix, what: str | None = None) -> SavedModel:
             _saved.move_to_end(key)
             return _saved[key]
     model = SavedModel(prefix, what=what)  # outside the lock: creating takes seconds
+    if warm_shape is not None:
+        model.run(np.zeros([1, *warm_shape], dtype=np.float32))
     with _saved_lock:
         _saved[key] = model
         _saved.move_to_end(key)
@@ -198,7 +203,8 @@ def clear_cache() -> None:
 
 
 # -- live layers -----------------------------------------------------------------------------------------
-_frozen: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_frozen: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # frozen layer -> SavedModel or EAGER
+EAGER = "eager"  # a frozen layer that could not go on a predictor: do not try again
 
 
 def predictor_for(layer, sample_shape, what: str) -> SavedModel | None:
@@ -209,7 +215,7 @@ def predictor_for(layer, sample_shape, what: str) -> SavedModel | None:
         spec = paddle.static.InputSpec([None, *sample_shape], "float32", name="image")
         with evaluating(layer):
             paddle.jit.save(layer, os.path.join(folder, "model"), input_spec=[spec])
-        model = SavedModel(os.path.join(folder, "model"), what=what, engine="predictor")
+        model = SavedModel(os.path.join(folder, "model"), what=what, engine="predictor", layer=layer)
         return model if model.engine == "predictor" else None
     except Exception as err:
         fallback(what, f"cannot be saved for a predictor ({type(err).__name__}: "
@@ -227,14 +233,16 @@ def run_layer(layer, batches, *, images: int, frozen: bool = False, what: str = 
     model = None
     if choice == "predictor" or (choice == "auto" and (frozen or images >= PREDICTOR_MIN_IMAGES)):
         model = _frozen.get(layer) if frozen else None
-        if model is None:
+        if model is EAGER:
+            model = None
+        elif model is None:
             batches = iter(batches)
             first = next(batches, None)
             if first is None:
                 return
             model = predictor_for(layer, first.shape[1:], what)
-            if model is not None and frozen:
-                _frozen[layer] = model
+            if frozen:
+                _frozen[layer] = model if model is not None else EAGER
             batches = _chain(first, batches)
     if model is not None:
         for x in batches:

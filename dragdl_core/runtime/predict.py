@@ -53,7 +53,8 @@ class Predictor:
         self.meta = json.loads(meta_path.read_text())
         self.classes = self.meta["classes"]
         self.eval_transform = import_file(script_of(self.dir), "dragdl_run_").eval_transform
-        self.model = saved_model(rundir.model_path(self.dir, rundir.MODEL_PREFIX), what=f"run {self.dir.name}")
+        self.model = saved_model(rundir.model_path(self.dir, rundir.MODEL_PREFIX), what=f"run {self.dir.name}",
+                                 warm_shape=self.meta.get("input_shape"))
 
     def prepare(self, image: Image.Image) -> np.ndarray:
         """Bring any image to the dataset's colour mode and size, then apply the evaluation transform."""
