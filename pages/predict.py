@@ -20,14 +20,6 @@ if not finished:
     st.stop()
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def predictor(run_dir: str, exported_at: float):
-    """One loaded model per run (and per export: `exported_at` changes if the run is trained again)."""
-    from dragdl_core.runtime.predict import Predictor
-
-    return Predictor(run_dir)
-
-
 by_id = {t["id"]: t for t in finished}
 wanted = st.session_state.get("predict_task")
 ids = list(by_id)
@@ -35,16 +27,17 @@ task_id = st.selectbox("Model of task", ids, index=ids.index(wanted) if wanted i
                        format_func=lambda i: task_label(by_id[i]))
 folder = Path(by_id[task_id]["run_dir"])
 
-from dragdl_core.runtime.predict import PredictError  # noqa: E402  (imports Paddle: after the cheap checks)
+# The model runs in a sandbox child (Paddle imported there, memory and time limits), never in this process.
+from dragdl_core.sandbox.prediction import PredictionUnavailable, model_info, predict_images  # noqa: E402
 
-meta = folder / "model" / "meta.json"
 try:
-    model = predictor(str(folder), meta.stat().st_mtime if meta.exists() else 0.0)
-except PredictError as err:
+    meta = model_info(folder)
+except PredictionUnavailable as err:
     st.error(str(err))
     st.stop()
-st.caption(f"{len(model.classes)} classes: {', '.join(model.classes[:20])}{' …' if len(model.classes) > 20 else ''}"
-           f" · input {model.meta['input_shape']}")
+classes = meta["classes"]
+st.caption(f"{len(classes)} classes: {', '.join(classes[:20])}{' …' if len(classes) > 20 else ''}"
+           f" · input {meta.get('input_shape')}")
 
 uploads = st.file_uploader("Images", type=IMAGE_TYPES, accept_multiple_files=True, key="predict_uploads")
 images = [(u.name, u.getvalue()) for u in uploads or []]
@@ -56,38 +49,43 @@ if not images:
     st.info("Upload one or more images to classify them.")
     st.stop()
 
-results, failures = [], []
-for name, data in images:
-    try:
-        results.append((data, model.predict(data, name)))
-    except PredictError as err:
-        failures.append(str(err))
-for message in failures:
-    st.error(message)
+try:
+    with st.spinner("Predicting…"):
+        answers = predict_images(folder, images)
+except PredictionUnavailable as err:
+    st.error(str(err))
+    st.stop()
+results = [(data, answer) for (_, data), answer in zip(images, answers) if "error" not in answer]
+for answer in answers:  # one line per file that could not be read; the others are still answered
+    if "error" in answer:
+        st.error(answer["error"])
 
 
-def _show(data: bytes, result) -> None:
+def _show(data: bytes, result: dict) -> None:
     from dragdl_core.imaging import to_display
 
     left, middle, right = st.columns([1, 1, 2])
-    left.image(data, caption=f"uploaded: {Path(result.source).name}", width=160)
-    middle.image(to_display(result.model_input, 160), caption="as the model saw it", width=160)
-    best, probability = next(iter(result.probabilities.items()))
-    right.plotly_chart(charts.probability_pie(result.probabilities, f"{best} ({probability:.1%})"),
-                       key=f"pie:{result.source}")
+    try:
+        left.image(data, caption=f"uploaded: {Path(result['image']).name}", width=160)
+    except Exception:  # noqa: BLE001 - the browser's copy cannot be shown; the model's view still can
+        left.caption(f"uploaded: {Path(result['image']).name}")
+    middle.image(to_display(result["model_input"], 160), caption="as the model saw it", width=160)
+    best, probability = next(iter(result["probabilities"].items()))
+    right.plotly_chart(charts.probability_pie(result["probabilities"], f"{best} ({probability:.1%})"),
+                       key=f"pie:{result['image']}")
 
 
 if len(results) == 1:
     _show(*results[0])
 elif results:
-    table = pd.DataFrame([{"image": r.source, "prediction": r.top, "probability": r.probabilities[r.top],
-                           **{f"p({c})": r.probabilities[c] for c in model.classes}} for _, r in results])
+    table = pd.DataFrame([{"image": r["image"], "prediction": r["top"], "probability": r["probabilities"][r["top"]],
+                           **{f"p({c})": r["probabilities"][c] for c in classes}} for _, r in results])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"probability": st.column_config.NumberColumn(format="percent")})
     buffer = io.StringIO()
     table.to_csv(buffer, index=False)
     st.download_button("Download CSV", buffer.getvalue(), file_name=f"predictions-{task_id}.csv",
                        mime="text/csv")
-    names = [r.source for _, r in results]
+    names = [r["image"] for _, r in results]
     shown = st.selectbox("Show one image", names)
     _show(*results[names.index(shown)])

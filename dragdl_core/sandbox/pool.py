@@ -5,7 +5,6 @@ a warm child. Thread-safe: every Streamlit session runs in its own thread of one
 from __future__ import annotations
 
 import atexit
-import importlib
 import os
 import select
 import signal
@@ -106,9 +105,11 @@ class _Child:
 
 
 def _rebuild(module: str, name: str, message: str) -> Exception:
-    """The child's exception, raised again here with the same type when it is one of DragDL's own."""
+    """The child's exception, raised again here with the same type when it is one of DragDL's own and its
+    module is already loaded here (so a PreviewError does not import Paddle into the web process)."""
     try:
-        cls = getattr(importlib.import_module(module), name) if module.startswith("dragdl_core") else None
+        loaded = module.startswith("dragdl_core") and module in sys.modules
+        cls = getattr(sys.modules[module], name) if loaded else None
         if isinstance(cls, type) and issubclass(cls, Exception):
             return cls(message)
     except Exception:  # noqa: BLE001 - a type that cannot be rebuilt is reported as a SandboxError
