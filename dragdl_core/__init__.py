@@ -6,6 +6,7 @@ keystroke. Paddle lives in `dragdl_core.runtime`; RQ and Redis in `dragdl_core.t
 __version__ = "0.1.0"
 
 _LAZY = {"analyze": "validate", "validate": "validate", "infer_shapes": "validate", "load_graph": "graph",
+         "read_graph_file": "graph",
          "Graph": "graph", "compile_graph": "codegen"}
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from . import UserError
 from .. import config, registry
 from ..codegen import compile_graph
-from ..graph import GraphError, load_graph
+from ..graph import GraphError, read_graph_file
 from ..validate import analyze
 
 
 def _load(path: str):
     """The graph in a file, or one clear line for the user."""
     try:
-        return load_graph(Path(path))
+        return read_graph_file(path)
     except GraphError as err:
         raise UserError(str(err)) from None
 
