@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,12 +20,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-1e7, le=1e7)]  # a canvas position, in pixels
+
+
 class Node(_Strict):
     # Ids appear in generated code comments and file names: letters, digits and _ . : - only.
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
     type: str = Field(min_length=1, max_length=100)
     params: dict[str, Any] = Field(default_factory=dict)
-    position: tuple[float, float] | None = None
+    position: tuple[Coordinate, Coordinate] | None = None
 
 
 class Edge(_Strict):
@@ -98,6 +101,8 @@ def load_graph(source) -> Graph:
         raise GraphError(f"not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
     except RecursionError:
         raise GraphError("not valid JSON: nested too deeply") from None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits
+        raise GraphError(f"not valid JSON: {str(err)[:120]}") from None
     return parse_graph(data)
 
 
