@@ -80,3 +80,25 @@ def test_a_preview_is_drawn_in_a_child_and_one_over_the_memory_limit_is_refused(
     with pytest.raises(SandboxError, match="needs more than 200 MB"):
         preview_images(big, "data")
     pool.shutdown()
+
+
+def test_a_preview_over_the_class_limits_is_refused_before_anything_is_generated(isolated_home, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from classroom import write_class
+
+    write_class(isolated_home, monkeypatch, max_dataset_images=2000)
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "ada"
+    at.run()
+    graph = example("shapes-augment.json")
+    graph["nodes"][0]["params"].update({"num_classes": 8, "samples_per_class": 300, "image_size": 512})
+    at.session_state["graph"] = graph
+    at.session_state["graph_rev"] = at.session_state["graph_rev"] + 1
+    at.session_state["selected"] = "data"
+    at.run()
+    assert not at.exception, at.exception
+    captions = "\n".join(str(c.value) for c in at.caption)
+    assert "No preview: Shapes 'data': 2,400 images is more than this class allows (2,000)" in captions
+    assert "preview_cache" not in at.session_state or not at.session_state["preview_cache"]
