@@ -70,8 +70,12 @@ def _use_home(args) -> Path:
     if args.home:
         os.environ["DRAGDL_HOME"] = str(Path(args.home).expanduser().resolve())
     home = config.home()
+    os.umask(0o077)  # run directories, logs, Redis files: the instance's own user only (children inherit it)
     try:
         (home / "logs").mkdir(parents=True, exist_ok=True)
+        for folder in (home, home / "logs", home / "runs", home / "redis"):
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, 0o700)
     except OSError as err:
         raise UserError(f"cannot use home directory {home}: {err.strerror}") from None
     return home
@@ -120,6 +124,7 @@ def cmd_up(args) -> int:
     home = _use_home(args)
     cfg = class_config.current()
     args.port, args.address = args.port or cfg.port, args.address or cfg.address
+    _refuse_open_single_user(args)
     workers, threads = _worker_plan(args)
     if not args.no_app and APP.exists() and not _port_free(args.port):
         raise UserError(f"port {args.port} is in use; choose another with --port")
@@ -151,7 +156,7 @@ def cmd_up(args) -> int:
         children.append(_app_child(args.port, args.address, env, home / "logs"))
     else:
         print(f"web app not started: {APP} does not exist yet")
-    supervisor = Supervisor(children)
+    supervisor = Supervisor(children, services=[server] if server else [])
     try:
         supervisor.start()
         print(f"Redis      {display_url(url)}" + (f" (AOF in {server.dir})" if server else " (REDIS_URL)"))
@@ -179,6 +184,23 @@ def cmd_up(args) -> int:
         lock.release()
         print("stopped", flush=True)
     return 0
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def _refuse_open_single_user(args) -> None:
+    """Without accounts everyone who reaches the app is the instructor; on a network address that is every
+    visitor. Refuse unless the operator says, with a flag, that this is what they want."""
+    from ..users import single_user_mode
+
+    if args.no_app or not args.address or args.address in LOOPBACK or args.allow_open_single_user:
+        return
+    if single_user_mode():
+        raise UserError(f"refusing to serve {args.address} without accounts: every visitor would be the "
+                        "instructor, with every task and dataset. Add accounts (`users add NAME --role "
+                        "instructor`, or a class file with --config), or pass --allow-open-single-user if the "
+                        "network is yours alone")
 
 
 def _print_class(cfg: class_config.ClassConfig) -> None:
@@ -234,6 +256,8 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, help="web app port (default: the class file's, else 8501)")
     p.add_argument("--address", help="address the web app listens on (default: the class file's, else localhost)")
     p.add_argument("--no-app", action="store_true", help="start only Redis and the workers")
+    p.add_argument("--allow-open-single-user", action="store_true",
+                   help="serve a non-loopback --address without accounts (every visitor is the instructor)")
     p.set_defaults(handler=cmd_up)
 
     p = sub.add_parser("worker", help="start workers for a running instance (REDIS_URL or this home's Redis)")

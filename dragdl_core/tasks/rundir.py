@@ -35,11 +35,20 @@ def create(run_dir: Path, graph_json: str, script: str, task: dict | None = None
     """graph.json, train.py and task.json (never rewritten afterwards) and a queued status.json, in a new
     folder. task.json keeps what the submit said beyond the graph (task name, assignment), so a record lost
     with Redis's data can be rebuilt whole (recovery.py)."""
-    run_dir.mkdir(parents=True, exist_ok=False)
-    (run_dir / "graph.json").write_text(graph_json, encoding="utf-8")
-    (run_dir / "train.py").write_text(script, encoding="utf-8")
-    (run_dir / "task.json").write_text(json.dumps(task or {}), encoding="utf-8")
+    run_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for folder in (run_dir.parent.parent, run_dir.parent):  # runs/ and runs/<user>/: the instance's user only
+        os.chmod(folder, 0o700)
+    run_dir.mkdir(mode=0o700, exist_ok=False)
+    _write_private(run_dir / "graph.json", graph_json)
+    _write_private(run_dir / "train.py", script)
+    _write_private(run_dir / "task.json", json.dumps(task or {}))
     write_status(run_dir, "queued", progress=0.0)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A file only the instance's own user can read, whatever the umask of the process writing it."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 def remove(run_dir: Path) -> None:
@@ -60,12 +69,13 @@ def write_status(run_dir: Path, state: str, **fields) -> None:
         status.pop("error", None)
     status.update(fields, state=state, updated=round(time.time(), 3))
     tmp = run_dir / "status.json.tmp"
-    tmp.write_text(json.dumps(status), encoding="utf-8")
+    _write_private(tmp, json.dumps(status))
     os.replace(tmp, run_dir / "status.json")
 
 
 def append_log(run_dir: Path, message: str) -> None:
     """A line in log.txt in the training log's own format, for what happens outside training."""
     if run_dir.is_dir():
-        with open(run_dir / "log.txt", "a", encoding="utf-8") as log:
+        with os.fdopen(os.open(run_dir / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a",
+                       encoding="utf-8") as log:
             log.write(f"{time.strftime('%H:%M:%S')} {message}\n")
