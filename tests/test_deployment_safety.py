@@ -18,6 +18,7 @@ from conftest import ROOT
 from dragdl_core import tasks
 from dragdl_core.tasks import lifecycle, rundir
 from dragdl_core.tasks.store import TaskStore
+from classroom import classroom  # noqa: F401  (fixture)
 from task_service import redis_server, tiny_graph, wait_for  # noqa: F401  (fixture)
 
 
@@ -101,3 +102,28 @@ def test_up_restarts_a_dead_redis_and_keeps_its_files_private(tmp_path, python_e
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(60) == 0, log.read_text()
+
+
+def test_a_student_is_shown_no_absolute_server_path(classroom):
+    from classroom import ADA, GRACE
+    from dragdl_core import access, config
+    from dragdl_core import datasets_store as store
+    from dragdl_core.validate import analyze
+
+    graph = {"format": "dragdl.graph", "version": 1, "nodes": [
+        {"id": "data", "type": "ImageFolder", "params": {"name": "missing", "image_size": 16}},
+        {"id": "head", "type": "ClassifierHead"}, {"id": "train", "type": "Trainer"}],
+        "edges": [{"source": "data", "target": "head"}, {"source": "head", "target": "train"}]}
+    root = str(config.datasets_dir())
+    try:
+        access.act_as(ADA)
+        (error,) = analyze(graph).errors
+        assert "no dataset named 'missing' in the datasets folder" in error["message"] and root not in error["message"]
+        with pytest.raises(store.DatasetError) as err:
+            store.describe("missing", owner="ada")
+        assert root not in str(err.value)
+        access.act_as(GRACE)  # the instructor (and the server's command line) keep the details
+        assert root in analyze(graph).errors[0]["message"]
+    finally:
+        access.act_as(None)
+    assert root in analyze(graph).errors[0]["message"]

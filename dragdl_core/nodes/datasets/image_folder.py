@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ... import config
+from ... import access, config
 from ...names import is_folder_name
 from ...params import MISSING, Choice, Int, Text
 from ...registry import ShapeError, register
@@ -39,7 +39,8 @@ def class_folders(name: str):
         raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")
     root = config.datasets_dir() / name
     if not root.is_dir() or not _visible_to_acting_user(root):
-        raise ShapeError(f"no dataset named '{name}' in {config.datasets_dir()}; import one on the "
+        raise ShapeError(f"no dataset named '{name}' in "
+                         f"{access.server_path(config.datasets_dir(), 'the datasets folder')}; import one on the "
                          "Datasets page or with `python -m dragdl_core datasets import`", "name")
     folders = class_dirs(root)
     if len(folders) < 2:
