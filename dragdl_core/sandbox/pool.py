@@ -23,7 +23,7 @@ WAIT_FOR_CHILD_S = 60.0  # all children busy: how long a job queues before "the 
 
 # kind -> (children kept warm, most children at once, memory limit in MB beyond what the imports take)
 KINDS = {
-    "numpy": (1, int(os.environ.get("DRAGDL_SANDBOX_NUMPY_CHILDREN", "4")),
+    "numpy": (2, int(os.environ.get("DRAGDL_SANDBOX_NUMPY_CHILDREN", "4")),  # two: one killed, one still warm
               int(os.environ.get("DRAGDL_SANDBOX_NUMPY_MB", "1024"))),
     "paddle": (1, int(os.environ.get("DRAGDL_SANDBOX_PADDLE_CHILDREN", "2")),
                int(os.environ.get("DRAGDL_SANDBOX_PADDLE_MB", "1536"))),
