@@ -81,10 +81,14 @@ SLOW = "sin(cos(sin(cos(sin(cos(sin(cos(sin(cos(sin(cos(x))))))))))))"
 def test_a_slow_lambda_is_stopped_and_its_child_killed():
     from dragdl_core.sandbox import pool
 
+    v.validate(lambda_graph("x * 0.5", 64))  # the pool is up
+    before = {c.process.pid for c in pool._pool("numpy").idle}
     errors = v.validate(lambda_graph(SLOW, 2048))
     assert [(e["node"], e["field"]) for e in errors] == [("noise", "expression")], errors
     assert "took longer than 1 s" in errors[0]["message"]
     # the child that ran it is gone (killed, not abandoned); what is left are fresh idle children
+    gone = [pid for pid in before if not psutil.pid_exists(pid)]
+    assert len(gone) == 1, (before, gone)
     assert all(c.alive() for c in pool._pool("numpy").idle)
     children = psutil.Process().children(recursive=True)
     busy = [c for c in children if c.status() == psutil.STATUS_RUNNING and c.cpu_percent(0.2) > 50]

@@ -56,6 +56,19 @@ def test_the_predict_command_answers_the_good_images_and_names_the_bad_ones(trai
         assert line.startswith(f"error: {tmp_path / name}: "), line
 
 
+def test_the_pages_never_import_the_runtime_in_the_web_process():
+    """Paddle stays out of the app process: previews and predictions go through dragdl_core.sandbox."""
+    import ast
+
+    offenders = []
+    for path in [*(ROOT / "app").glob("*.py"), *(ROOT / "pages").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "paddle" or ".runtime" in n]
+    assert offenders == []
+
+
 def test_a_run_without_a_model_is_one_message(tmp_path):
     from dragdl_core.sandbox.prediction import PredictionUnavailable, predict_images
 
