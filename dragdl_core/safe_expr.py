@@ -32,6 +32,10 @@ class ExpressionError(ValueError):
     """The expression is not allowed, or failed on an image; the message says why."""
 
 
+class ExpressionMemoryError(ExpressionError, MemoryError):
+    """The expression ran out of memory: an ExpressionError for training, a MemoryError for the sandbox."""
+
+
 def _check_syntax(text: str) -> ast.Expression:
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty; write something like `x * 0.5`")
@@ -141,8 +145,8 @@ class SafeExpression:
         result = interp.run(self._tree, with_raise=False)
         if interp.error:
             err = interp.error[0].get_error()
-            if err[0] == "MemoryError":
-                raise MemoryError(self.text)  # the sandbox answers "needs more than N GB"
+            if err[0] == "MemoryError":  # the sandbox answers "needs more than N GB"; training fails cleanly
+                raise ExpressionMemoryError(f"`{self.text}` needs more memory than this process may use")
             raise ExpressionError(f"`{self.text}` failed: {err[0]}: {err[1].strip().splitlines()[-1]}")
         if time.perf_counter() - started > TIME_LIMIT_S:
             raise ExpressionError(f"`{self.text}` took longer than {TIME_LIMIT_S:g} s on one image")
