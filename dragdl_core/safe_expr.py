@@ -9,6 +9,7 @@ no `open`, no modules. The trial run on a blank image (`trial_shape`) happens in
 from __future__ import annotations
 
 import ast
+import threading
 import time
 
 import numpy as np
@@ -178,15 +179,17 @@ def trial_shape(text: str, hwc_shape: tuple[int, int, int], time_limit: float = 
             outcome = ("error", f"`{expr.text}` {err}")
         except ExpressionError as err:
             outcome = ("error", str(err))
-        if len(_trials) >= 256:
-            _trials.pop(next(iter(_trials)))
-        _trials[key] = outcome
+        with _trials_lock:  # every Streamlit session validates in its own thread
+            while len(_trials) >= 256:
+                _trials.pop(next(iter(_trials)))
+            _trials[key] = outcome
     if outcome[0] == "error":
         raise ExpressionError(outcome[1])
     return outcome[1]
 
 
 _trials: dict = {}
+_trials_lock = threading.Lock()
 
 
 def trial_in_child(text: str, hwc_shape: tuple[int, int, int]) -> tuple[int, int, int]:

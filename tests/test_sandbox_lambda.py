@@ -115,3 +115,11 @@ def test_the_trial_child_imports_no_paddle_and_the_pure_core_stays_pure(python_e
     assert out.returncode == 0, out.stderr
     kids, heavy = json.loads(out.stdout)
     assert heavy == [] and kids, out.stdout
+
+
+def test_a_sandbox_that_cannot_start_says_so_at_once(monkeypatch):
+    from dragdl_core.sandbox import SandboxError, pool
+
+    monkeypatch.setitem(pool.KINDS, "missing", (0, 1, 100))  # no such kind in the child: it exits at start
+    with pytest.raises(SandboxError, match="the missing sandbox could not start"):
+        pool.run("missing", "dragdl_core.safe_expr:trial_in_child", ("x", (2, 2, 1)))

@@ -125,6 +125,7 @@ class _Pool:
         self.starting = 0
         self.busy = 0
         self.waiting = 0
+        self.start_failure: str | None = None  # why the last child could not start, for the waiting caller
         self.lock = threading.Condition()
 
     def _start_one(self) -> None:
@@ -132,9 +133,11 @@ class _Pool:
             child = _Child(self.kind, self.memory_mb)
             _every.add(child)
             child.wait_ready()
-        except Exception:  # noqa: BLE001 - a child that cannot start leaves the pool smaller; the next job retries
+        except Exception as err:  # noqa: BLE001 - the waiting job is told; the next job tries again
             with self.lock:
                 self.starting -= 1
+                self.start_failure = str(err) if isinstance(err, SandboxError) else \
+                    f"the {self.kind} sandbox could not start ({type(err).__name__})"
                 self.lock.notify_all()
             return
         with self.lock:
@@ -169,6 +172,9 @@ class _Pool:
                     self.busy += 1
                     return child
                 child.kill()
+            if self.start_failure and not self.starting:
+                failure, self.start_failure = self.start_failure, None
+                raise SandboxError(failure)
             if self.starting < self.waiting and self.busy + self.starting < self.most:
                 self.starting += 1
                 threading.Thread(target=self._start_one, daemon=True, name=f"sandbox-{self.kind}-start").start()
