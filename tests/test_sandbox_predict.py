@@ -115,3 +115,29 @@ def test_a_preview_over_the_class_limits_is_refused_before_anything_is_generated
     captions = "\n".join(str(c.value) for c in at.caption)
     assert "No preview: Shapes 'data': 2,400 images is more than this class allows (2,000)" in captions
     assert "preview_cache" not in at.session_state or not at.session_state["preview_cache"]
+
+
+def test_preview_images_are_kept_per_session_within_a_bound():
+    from streamlit.testing.v1 import AppTest
+
+    from app import property_panel
+
+    def session():
+        at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=180)
+        at.run()
+        at.session_state["graph"] = example("shapes-augment.json")
+        at.session_state["graph_rev"] = at.session_state["graph_rev"] + 1
+        return at
+
+    first = session()
+    for node_id in ("data", "resize", "affine", "jitter", "flip", "noise"):
+        first.session_state["selected"] = node_id
+        first.run()
+        assert not first.exception, first.exception
+        assert first.get("image"), node_id  # the sample images were drawn
+    cache = first.session_state["preview_cache"]
+    assert len(cache) == property_panel.PREVIEW_CACHE_ENTRIES
+    assert [key[1] for key in cache] == ["affine", "jitter", "flip", "noise"]  # the oldest went first
+    second = session()
+    second.run()
+    assert "preview_cache" not in second.session_state  # nothing shared between sessions
