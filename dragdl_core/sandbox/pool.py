@@ -232,4 +232,13 @@ def shutdown() -> None:
         child.kill()
 
 
+def _forget_after_fork() -> None:
+    """A forked process (an RQ work horse) must not talk to its parent's children over inherited pipes."""
+    global _pools_lock
+    _pools.clear()
+    _every.clear()
+    _pools_lock = threading.Lock()
+
+
 atexit.register(shutdown)
+os.register_at_fork(after_in_child=_forget_after_fork)
