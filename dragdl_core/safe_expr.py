@@ -172,17 +172,21 @@ def trial_shape(text: str, hwc_shape: tuple[int, int, int], time_limit: float = 
     else:
         from .sandbox import SandboxError, run
 
+        remember = True
         try:
             outcome = ("ok", run("numpy", "dragdl_core.safe_expr:trial_in_child", (expr.text, key[1]),
                                  time_limit=time_limit))
         except SandboxError as err:
             outcome = ("error", f"`{expr.text}` {err}")
+            # a limit cut short by the graph's budget, a busy server: not the expression's own answer
+            remember = "needs more than" in str(err) or ("took longer" in str(err) and time_limit >= TIME_LIMIT_S)
         except ExpressionError as err:
             outcome = ("error", str(err))
-        with _trials_lock:  # every Streamlit session validates in its own thread
-            while len(_trials) >= 256:
-                _trials.pop(next(iter(_trials)))
-            _trials[key] = outcome
+        if remember:
+            with _trials_lock:  # every Streamlit session validates in its own thread
+                while len(_trials) >= 256:
+                    _trials.pop(next(iter(_trials)))
+                _trials[key] = outcome
     if outcome[0] == "error":
         raise ExpressionError(outcome[1])
     return outcome[1]

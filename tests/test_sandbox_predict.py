@@ -86,7 +86,10 @@ def test_a_preview_is_drawn_in_a_child_and_one_over_the_memory_limit_is_refused(
     assert rows[0][0].size[0] >= 32
     assert "paddle" not in sys.modules
 
+    from dragdl_core.sandbox import preview as sandboxed_preview
+
     monkeypatch.setitem(pool.KINDS, "paddle", (1, 2, 200))  # a fresh pool whose children get 200 MB
+    monkeypatch.setattr(sandboxed_preview, "TIME_LIMIT_S", 300.0)  # a loaded machine: memory runs out first
     monkeypatch.setattr(pool, "_pools", {})
     big = example("shapes-augment.json")
     big["nodes"][0]["params"].update({"image_size": 512, "samples_per_class": 300})

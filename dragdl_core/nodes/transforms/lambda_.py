@@ -37,6 +37,9 @@ class Lambda(TransformNode):
         try:
             h, w, c = trial_shape(params["expression"], (shape[1], shape[2], shape[0]), time_limit=limit)
         except ExpressionError as err:
+            if limit < TIME_LIMIT_S and "took longer than" in str(err):  # the graph's budget ran out, not 1 s
+                raise ShapeError("validation stopped here: the whole graph's time budget ran out during this "
+                                 "Lambda's trial; make the Lambdas before it cheaper", "expression") from None
             raise ShapeError(str(err), "expression") from None
         if params["apply"] == "train" and [c, h, w] != shape:
             raise ShapeError(f"a train-only Lambda must keep the shape {shape}, but gives {[c, h, w]}; "
