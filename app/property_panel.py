@@ -9,11 +9,12 @@ import streamlit as st
 
 from app import canvas_view
 from app.param_widgets import param_widget
-from dragdl_core import canvas, registry
+from app.session import current_actor
+from dragdl_core import canvas, class_config, quotas, registry
 from dragdl_core.canvas import format_shape
 from dragdl_core.partial import completed, model_summary
 from dragdl_core.summary import MODEL_CATEGORIES
-from dragdl_core.validate import Analysis
+from dragdl_core.validate import Analysis, analyze
 
 
 def _set(node_id: str, name: str):
@@ -88,14 +89,25 @@ def dataset_picker(value, key: str, on_change) -> None:
         st.caption("No datasets yet: import a zip of class folders on the Datasets page (or make the demo).")
 
 
-@st.cache_data(max_entries=32, show_spinner="Drawing sample images…")
-def _preview_images(partial_json: str, node_id: str):
-    """PNG-ready images per sample and draw (cached by the path that produces them)."""
-    from dragdl_core.imaging import to_display
-    from dragdl_core.runtime.preview import preview
+PREVIEW_CACHE_ENTRIES = 4
+PREVIEW_CACHE_BYTES = 32 << 20  # per session: previews are drawn in a sandbox child, kept here to redraw
 
-    result = preview(json.loads(partial_json), node_id)
-    return result.classes, [[to_display(a) for a in row] for row in result.draws], result.random
+
+def _preview_images(partial_json: str, node_id: str):
+    """PNG-ready images per sample and draw, drawn in a sandbox child (memory and time limits, killed on
+    overrun) and remembered in this session only, within a byte budget."""
+    from dragdl_core.sandbox.preview import preview_images
+
+    cache = st.session_state.setdefault("preview_cache", {})
+    key = (partial_json, node_id)
+    if key not in cache:
+        with st.spinner("Drawing sample images…"):
+            cache[key] = preview_images(json.loads(partial_json), node_id)
+        weigh = lambda entry: sum(len(img.tobytes()) for row in entry[1] for img in row)  # noqa: E731
+        while len(cache) > 1 and (len(cache) > PREVIEW_CACHE_ENTRIES
+                                  or sum(map(weigh, cache.values())) > PREVIEW_CACHE_BYTES):
+            cache.pop(next(iter(cache)))
+    return cache[key]
 
 
 def _preview(graph: dict, node_id: str) -> None:
@@ -104,12 +116,17 @@ def _preview(graph: dict, node_id: str) -> None:
         if partial is None:
             st.caption(f"Connect '{node_id}' to a dataset to see sample images.")
             return
-        from dragdl_core.runtime.preview import PreviewError
+        from dragdl_core.sandbox import SandboxError
 
+        if not current_actor().is_instructor:  # the class's limits hold for previews too
+            over = quotas.graph_errors(analyze(partial), class_config.current().limits)
+            if over:
+                st.caption(f"No preview: {over[0]['message']}")
+                return
         try:
             classes, rows, has_random = _preview_images(json.dumps(partial, sort_keys=True), node_id)
-        except PreviewError as err:
-            st.caption(str(err))
+        except (SandboxError, ValueError) as err:
+            st.caption(f"No preview: {err}")
             return
         st.caption("Three draws of each image" + (" - random augmentation differs between draws."
                                                    if has_random else " (no random step so far: all alike)."))

@@ -10,6 +10,7 @@ _LAZY = {  # public name -> the module (below this package) that defines it
     "validate": "validate",
     "infer_shapes": "validate",
     "load_graph": "graph",
+    "read_graph_file": "graph",
     "Graph": "graph",
     "compile_graph": "codegen",
 }

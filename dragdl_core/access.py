@@ -56,6 +56,13 @@ def act_as(actor: Actor | None) -> None:
     _ACTING.set(actor)
 
 
+def server_path(path, instead: str) -> str:
+    """An absolute server path for the operator's command line and instructors; `instead` (a plain
+    description such as "the datasets folder") in what a student is shown."""
+    actor = acting()
+    return str(path) if actor is None or actor.is_instructor else instead
+
+
 def acting() -> Actor | None:
     return _ACTING.get()
 
@@ -95,10 +102,12 @@ def may_dataset(actor: Actor | None, action: str, dataset: DatasetRef) -> bool:
 
 
 def check_dataset(actor: Actor | None, action: str, dataset: DatasetRef) -> None:
+    """Refusals name no other student's data: a dataset the actor may not see is answered as if it did not
+    exist (its owner and its privacy are the instructor's to know)."""
     if may_dataset(actor, action, dataset):
         return
-    if action in DATASET_READS:
-        raise AccessDenied(f"you may not {action} dataset '{dataset.name}': it is private to another user")
+    if not may_dataset(actor, "view", dataset):
+        raise AccessDenied(f"no dataset named '{dataset.name}'")
     whose = "the class's" if dataset.owner is None else "another user's"
     raise AccessDenied(f"you may not {action} dataset '{dataset.name}': it is {whose}")
 

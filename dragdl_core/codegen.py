@@ -86,7 +86,7 @@ def _indent(lines: list[str], spaces: int) -> str:
 
 
 def compile_graph(source) -> str:
-    """The training script for a graph (path, JSON text, dict or Graph); CompileError if it is not valid."""
+    """The training script for a graph (pathlib.Path, JSON text, dict or Graph); CompileError if it is not valid."""
     analysis = source if isinstance(source, Analysis) else analyze(source)
     if analysis.errors:
         raise CompileError(analysis.errors)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,12 +20,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-1e7, le=1e7)]  # a canvas position, in pixels
+
+
 class Node(_Strict):
     # Ids appear in generated code comments and file names: letters, digits and _ . : - only.
     id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$")
     type: str = Field(min_length=1, max_length=100)
     params: dict[str, Any] = Field(default_factory=dict)
-    position: tuple[float, float] | None = None
+    position: tuple[Coordinate, Coordinate] | None = None
 
 
 class Edge(_Strict):
@@ -74,21 +77,45 @@ def parse_graph(data: Any) -> Graph:
         raise GraphError(f"bad graph: {_describe(err)}") from None
 
 
+MAX_GRAPH_BYTES = 16 << 20  # a 20,000-node graph is ~3 MB of JSON
+
+
 def load_graph(source) -> Graph:
-    """Load a graph from a path, a JSON string, or decoded JSON (a dict)."""
-    if not isinstance(source, (str, Path)):
-        return parse_graph(source)
-    text = source
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
-        path = Path(source)
+    """A graph from JSON text (an upload, a request body) or decoded JSON (a dict). Text is only ever
+    parsed, never taken for a path: a browser must not be able to make the server read a file. Python
+    callers holding a `pathlib.Path` get `read_graph_file` (the command line's way)."""
+    if isinstance(source, Path):
+        return read_graph_file(source)
+    if isinstance(source, bytes):
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise GraphError(f"no such graph file: {path}") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise GraphError(f"cannot read {path}: {err}") from None
+            source = source.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GraphError("not valid JSON: the text is not UTF-8") from None
+    if not isinstance(source, str):
+        return parse_graph(source)
+    if len(source) > MAX_GRAPH_BYTES:
+        raise GraphError(f"the graph is larger than {MAX_GRAPH_BYTES >> 20} MB")
     try:
-        data = json.loads(text)
+        data = json.loads(source)
     except json.JSONDecodeError as err:
         raise GraphError(f"not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    except RecursionError:
+        raise GraphError("not valid JSON: nested too deeply") from None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits
+        raise GraphError(f"not valid JSON: {str(err)[:120]}") from None
     return parse_graph(data)
+
+
+def read_graph_file(path) -> Graph:
+    """A graph from a regular file (the command line): no devices, FIFOs or files larger than a graph."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise GraphError(f"no such graph file: {path}" if not path.exists()
+                             else f"{path} is not a regular file")
+        if path.stat().st_size > MAX_GRAPH_BYTES:
+            raise GraphError(f"{path} is larger than {MAX_GRAPH_BYTES >> 20} MB; not a graph")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise GraphError(f"cannot read {path}: {err}") from None
+    return load_graph(text)

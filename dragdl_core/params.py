@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 MISSING = object()
+MAX_MAGNITUDE = 1e15  # no parameter means anything beyond this; a 401-digit integer is a mistake or an attack
 
 
 class ParamError(ValueError):
@@ -23,12 +24,28 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    """A finite int or float (ints of any size are compared, never converted: no OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _check_magnitude(value: Any, where: str) -> None:
+    """Non-finite and absurdly large numbers are an error on the field, whatever the parameter's bounds."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParamError("wrong_type", f"{where} must be a finite number, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+        raise ParamError("out_of_range", f"{where} is absurdly large ({_fmt(value)}); "
+                         f"no parameter takes more than {MAX_MAGNITUDE:g}")
 
 
 def _fmt(value: Any) -> str:
-    return "none" if value is None else repr(value)
+    if value is None:
+        return "none"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+        return f"a {len(str(abs(value))) if value.bit_length() < 10_000 else 'huge'}-digit number"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,7 @@ class Int(Param):
     kind: str = field(default="int", init=False)
 
     def _check(self, value, where):
+        _check_magnitude(value, where)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not _is_int(value):
@@ -99,6 +117,7 @@ class Float(Param):
     kind: str = field(default="float", init=False)
 
     def _check(self, value, where):
+        _check_magnitude(value, where)
         if not _is_number(value):
             raise ParamError("wrong_type", f"{where} must be a number, got {_fmt(value)}")
         _check_range(value, self.min, self.max, where, lambda v: f"{v:g}")
@@ -164,6 +183,7 @@ class Numbers(Param):
     def _check(self, value, where):
         check = _is_int if self.integer else _is_number
         noun = "whole number" if self.integer else "number"
+        _check_magnitude(value, where)
         if self.scalar_ok and check(value):
             _check_range(value, self.min, self.max, where, lambda v: f"{v:g}")
             return value
@@ -175,6 +195,7 @@ class Numbers(Param):
             raise ParamError("wrong_length", f"{where} must have {count} values, got {len(value)}")
         out = []
         for item in value:
+            _check_magnitude(item, where)
             if isinstance(item, float) and self.integer and item.is_integer():
                 item = int(item)
             if not check(item):

@@ -46,17 +46,21 @@ def model_path(run_dir: Path, name: str = MODEL_META) -> Path:
 
 
 # -- writing ----------------------------------------------------------------------------------------------
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700  # runs hold students' work: the instance's own user only
+
+
 def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
     """Write a file whole or not at all (a temporary file beside it, then a rename), so a reader never sees
-    half of it. `mode` sets the permission bits; without it an existing file keeps its own."""
+    half of it. `mode` sets the permission bits; without it an existing file keeps its own and a new one is
+    PRIVATE_FILE, whatever the umask of the process writing it (the app, the CLI or a worker)."""
     path = Path(path)
     if mode is None:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except OSError:
-            pass
+            mode = PRIVATE_FILE
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if mode is None else mode)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:
         out.write(data.encode("utf-8") if isinstance(data, str) else data)
     if mode is not None:
@@ -69,10 +73,15 @@ def log_line(message: str) -> str:
     return f"{time.strftime('%H:%M:%S')} {message}"
 
 
+def open_append(path: Path):
+    """A text file opened for appending; created PRIVATE_FILE if new."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE), "a", encoding="utf-8")
+
+
 def append_log(run_dir: Path, message: str) -> None:
     """A line in log.txt, for what happens outside training (queued, stopped, retried, failed)."""
     if Path(run_dir).is_dir():
-        with open(Path(run_dir) / LOG, "a", encoding="utf-8") as log:
+        with open_append(Path(run_dir) / LOG) as log:
             log.write(log_line(message) + "\n")
 
 
@@ -82,7 +91,7 @@ def metric_record(kind: str, **values) -> str:
 
 
 def append_metric(run_dir: Path, kind: str, **values) -> None:
-    with open(Path(run_dir) / METRICS, "a", encoding="utf-8") as out:
+    with open_append(Path(run_dir) / METRICS) as out:
         out.write(metric_record(kind, **values) + "\n")
 
 

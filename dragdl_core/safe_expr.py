@@ -1,8 +1,11 @@
 """Safe evaluation of the Lambda transform's expression over `x` (an image as a float32 HWC array).
 
-Two layers: an allow-list of syntax (no attributes, no lambdas, no comprehensions, no strings, literal
-exponents only) checked before anything runs, then asteval's interpreter with a symbol table that holds
-only `x`, a few numpy functions and constants - no `open`, no modules."""
+Three layers: an allow-list of syntax (no attributes, no lambdas, no comprehensions, no strings, literal
+exponents only) and a bound on every constant the expression can build (`(9**64)**64` would be a
+16-million-digit integer built while holding the interpreter lock), both checked before anything runs;
+then asteval's interpreter with a symbol table that holds only `x`, a few numpy functions and constants -
+no `open`, no modules. The trial run on a blank image (`trial_shape`) happens in a sandbox child process
+(dragdl_core.sandbox) with memory and time limits, and its output must be finite."""
 from __future__ import annotations
 
 import ast
@@ -13,6 +16,7 @@ import numpy as np
 
 MAX_LENGTH = 500
 MAX_EXPONENT = 64
+MAX_CONSTANT_BITS = 256  # an integer the expression computes from constants alone: ~77 decimal digits
 TIME_LIMIT_S = 1.0
 
 ALLOWED_FUNCTIONS = {name: getattr(np, name) for name in (
@@ -27,6 +31,10 @@ _ALLOWED_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolO
 
 class ExpressionError(ValueError):
     """The expression is not allowed, or failed on an image; the message says why."""
+
+
+class ExpressionMemoryError(ExpressionError, MemoryError):
+    """The expression ran out of memory: an ExpressionError for training, a MemoryError for the sandbox."""
 
 
 def _check_syntax(text: str) -> ast.Expression:
@@ -63,7 +71,55 @@ def _check_syntax(text: str) -> ast.Expression:
             if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, (int, float))
                     and abs(exponent.value) <= MAX_EXPONENT):
                 raise ExpressionError(f"exponents must be plain numbers up to {MAX_EXPONENT}")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.LShift, ast.RShift)):
+            raise ExpressionError("bit shifts (<<, >>) are not allowed")
+    _integer_bits(tree.body)
     return tree
+
+
+def _integer_bits(node: ast.AST, memo: dict | None = None) -> int | None:
+    """An upper bound on the bit length of the Python integer a constant-only subexpression makes, or None
+    when it is not a Python integer (a float, a bool test, or anything involving `x`: numpy values have a
+    fixed size). Raises ExpressionError when the bound of any part passes MAX_CONSTANT_BITS, before
+    anything runs: integer arithmetic is what grows without limit while holding the interpreter lock."""
+    memo = {} if memo is None else memo
+    for child in reversed(list(ast.walk(node))):  # children before parents: each node is bounded once
+        bits = memo[id(child)] = _bits(child, memo)
+        if bits is not None and bits > MAX_CONSTANT_BITS:
+            raise ExpressionError(f"the constants in `{ast.unparse(child)}` make a number with more than "
+                                  f"{MAX_CONSTANT_BITS} bits; write it as a float (e.g. 1e30) or make it smaller")
+    return memo[id(node)]
+
+
+def _bits(node: ast.AST, memo: dict) -> int | None:
+    """One step of `_integer_bits`, from the bounds already worked out for the node's children."""
+    sub = lambda child: memo.get(id(child))  # noqa: E731
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return abs(int(value)).bit_length() if isinstance(value, int) else None
+    if isinstance(node, ast.UnaryOp):
+        inner = sub(node.operand)
+        return None if inner is None or isinstance(node.op, ast.Not) else inner + 1
+    if isinstance(node, (ast.BoolOp, ast.Tuple)):
+        parts = [sub(v) for v in (node.values if isinstance(node, ast.BoolOp) else node.elts)]
+        return max((p for p in parts if p is not None), default=None)
+    if isinstance(node, ast.BinOp):
+        left, right = sub(node.left), sub(node.right)
+        if left is None or right is None:
+            return None  # a float or a numpy value on one side: fixed size
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.BitOr, ast.BitXor, ast.BitAnd)):
+            return max(left, right) + 1
+        if isinstance(node.op, ast.Mult):
+            return left + right
+        if isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+            return left
+        if isinstance(node.op, ast.Pow):  # the exponent is a literal <= MAX_EXPONENT (checked above)
+            exponent = node.right.value if isinstance(node.right, ast.Constant) else -1
+            return left * exponent if isinstance(exponent, int) and exponent >= 0 else None
+        return None  # true division gives a float
+    if isinstance(node, ast.Subscript):
+        return sub(node.value)  # indexing a tuple of constants gives one of them
+    return None
 
 
 class SafeExpression:
@@ -90,6 +146,8 @@ class SafeExpression:
         result = interp.run(self._tree, with_raise=False)
         if interp.error:
             err = interp.error[0].get_error()
+            if err[0] == "MemoryError":  # the sandbox answers "needs more than N GB"; training fails cleanly
+                raise ExpressionMemoryError(f"`{self.text}` needs more memory than this process may use")
             raise ExpressionError(f"`{self.text}` failed: {err[0]}: {err[1].strip().splitlines()[-1]}")
         if time.perf_counter() - started > TIME_LIMIT_S:
             raise ExpressionError(f"`{self.text}` took longer than {TIME_LIMIT_S:g} s on one image")
@@ -97,27 +155,48 @@ class SafeExpression:
         if out.ndim != 3 or min(out.shape) < 1:
             raise ExpressionError(f"`{self.text}` must give an image (height, width, channels), "
                                   f"got shape {list(out.shape)}")
+        if not np.isfinite(out).all():
+            raise ExpressionError(f"`{self.text}` gives inf or NaN (a division by zero, a log of 0, an "
+                                  "overflow?); the model would learn from garbage")
         return out
 
 
-def trial_shape(text: str, hwc_shape: tuple[int, int, int]) -> tuple[int, int, int]:
-    """Check the expression and run it once on a blank image of the given shape, within the time limit;
-    returns the output shape (HWC). Raises ExpressionError."""
-    expr = SafeExpression(text)
-    outcome: dict = {}
+def trial_shape(text: str, hwc_shape: tuple[int, int, int], time_limit: float = TIME_LIMIT_S) -> tuple[int, int, int]:
+    """Check the expression, then run it once on a blank image of the given shape in a sandbox child
+    (memory and time limits; killed on overrun, so the caller's process never stalls); returns the output
+    shape (HWC). Raises ExpressionError. Results are remembered: the canvas validates on every change."""
+    expr = SafeExpression(text)  # the checks by syntax and by value, here, before any child is asked
+    key = (expr.text, tuple(int(v) for v in hwc_shape))
+    if key in _trials:
+        outcome = _trials[key]
+    else:
+        from .sandbox import SandboxError, run
 
-    def attempt():
+        remember = True
         try:
-            outcome["shape"] = expr.evaluate(np.full(hwc_shape, 0.5, dtype=np.float32)).shape
-        except Exception as err:  # reported below, with the expression named
-            outcome["error"] = err
+            outcome = ("ok", run("numpy", "dragdl_core.safe_expr:trial_in_child", (expr.text, key[1]),
+                                 time_limit=time_limit))
+        except SandboxError as err:
+            outcome = ("error", f"`{expr.text}` {err}")
+            # a limit cut short by the graph's budget, a busy server: not the expression's own answer
+            remember = "needs more than" in str(err) or ("took longer" in str(err) and time_limit >= TIME_LIMIT_S)
+        except ExpressionError as err:
+            outcome = ("error", str(err))
+        if remember:
+            with _trials_lock:  # every Streamlit session validates in its own thread
+                while len(_trials) >= 256:
+                    _trials.pop(next(iter(_trials)))
+                _trials[key] = outcome
+    if outcome[0] == "error":
+        raise ExpressionError(outcome[1])
+    return outcome[1]
 
-    worker = threading.Thread(target=attempt, daemon=True)
-    worker.start()
-    worker.join(TIME_LIMIT_S)
-    if worker.is_alive():
-        raise ExpressionError(f"`{expr.text}` took longer than {TIME_LIMIT_S:g} s on one image")
-    if "error" in outcome:
-        err = outcome["error"]
-        raise err if isinstance(err, ExpressionError) else ExpressionError(str(err))
-    return tuple(int(v) for v in outcome["shape"])
+
+_trials: dict = {}
+_trials_lock = threading.Lock()
+
+
+def trial_in_child(text: str, hwc_shape: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The trial itself; runs inside a sandbox child (see trial_shape)."""
+    out = SafeExpression(text).evaluate(np.full(hwc_shape, 0.5, dtype=np.float32))
+    return tuple(int(v) for v in out.shape)

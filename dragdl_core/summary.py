@@ -12,7 +12,7 @@ MODEL_CATEGORIES = ("layer", "backbone", "head")
 
 def summarize(source) -> dict:
     """{"rows": [{"node", "layer", "output_shape", "parameters", "trainable"}], "parameters", "trainable",
-    "errors"} for a graph (path, JSON text, dict, Graph or Analysis). In a graph with errors the rows stop
+    "errors"} for a graph (pathlib.Path, JSON text, dict, Graph or Analysis). In a graph with errors the rows stop
     at the first node whose shape is not known, so the canvas can show the part that is sound."""
     analysis = source if isinstance(source, Analysis) else analyze(source)
     rows = []

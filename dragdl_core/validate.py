@@ -4,6 +4,7 @@
 it checks structure, parameters and the version-1 path, then infers the tensor shape after every node."""
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from .graph import Graph, GraphError, Node, load_graph
 from .registry import Context, ShapeError
 
 ORDER_HELP = "dataset -> transforms -> (Backbone | layers) -> ClassifierHead -> Trainer"
+TIME_BUDGET_S = 3.0  # shape inference of one graph, Lambda trials included: twenty slow Lambdas stop here
 
 
 @dataclass
@@ -237,8 +239,13 @@ def _infer_shapes(result: Analysis, types: dict) -> None:
         return
     shape = list(ctx.image_shape)
     result.shapes[dataset.id] = shape
+    deadline = ctx.extra["deadline"] = time.monotonic() + TIME_BUDGET_S
     for node in result.order[1:]:
         if node.id in broken:
+            return
+        if time.monotonic() >= deadline:
+            result.error(node.id, None, "time_budget", f"{node.type} '{node.id}': validation stopped here, after "
+                         f"{TIME_BUDGET_S:g} s for the whole graph; make the Lambdas before it cheaper")
             return
         ctx.in_shape = shape
         ctx.extra["current_node"] = node.id

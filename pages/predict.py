@@ -30,19 +30,17 @@ task_id = st.selectbox("Model of task", ids, index=ids.index(wanted) if wanted i
                        format_func=lambda i: task_label(by_id[i]))
 folder = Path(by_id[task_id]["run_dir"])
 
-# Paddle is imported after the cheap checks; the cache of loaded models is the REST API's too (bounded in
-# count and bytes, one prediction at a time per process)
-from dragdl_core.runtime import predictor_cache  # noqa: E402
-from dragdl_core.runtime.predict import PredictError  # noqa: E402
+# The model runs in a sandbox child (Paddle imported there, memory and time limits), never in this process.
+from dragdl_core.sandbox.prediction import PredictionUnavailable, model_info, predict_images  # noqa: E402
 
 try:
-    with st.spinner("Loading the model…"):
-        model = predictor_cache.predictor(folder)
-except PredictError as err:
+    meta = model_info(folder)
+except PredictionUnavailable as err:
     st.error(str(err))
     st.stop()
-st.caption(f"{len(model.classes)} classes: {', '.join(model.classes[:20])}{' …' if len(model.classes) > 20 else ''}"
-           f" · input {model.meta['input_shape']}")
+classes = meta["classes"]
+st.caption(f"{len(classes)} classes: {', '.join(classes[:20])}{' …' if len(classes) > 20 else ''}"
+           f" · input {meta.get('input_shape')}")
 model_downloads(folder, task_id, "predict")
 
 
@@ -61,11 +59,11 @@ def training_samples(run_folder: Path) -> None:
             st.caption("No training images to show for this task.")
             return
         from app.property_panel import _preview_images
-        from dragdl_core.runtime.preview import PreviewError
+        from dragdl_core.sandbox import SandboxError
 
         try:
             classes, rows, _ = _preview_images(json.dumps(partial, sort_keys=True), dataset["id"])
-        except PreviewError as err:
+        except (SandboxError, ValueError) as err:
             st.caption(str(err))
             return
         firsts = {}
@@ -88,25 +86,36 @@ if not images:
     st.info("Upload one or more images to classify them.")
     st.stop()
 
-results, failures = [], []
-for name, data in images:
+accepted, refused = [], []
+for name, data in images:  # the Predict page's upload rules (size, type), shared with the REST API
     try:
-        results.append((data, predictor_cache.predict(folder, data, check_upload(name, len(data)))))
-    except (PredictError, UploadError) as err:
-        failures.append(str(err))
-for message in failures:
-    st.error(message)
+        check_upload(name, len(data))
+        accepted.append((name, data))
+    except UploadError as err:
+        refused.append(str(err))
+try:
+    with st.spinner("Predicting…"):
+        answers = predict_images(folder, accepted) if accepted else []
+except PredictionUnavailable as err:
+    st.error(str(err))
+    st.stop()
+results = [(data, answer) for (_, data), answer in zip(accepted, answers) if "error" not in answer]
+for message in refused + [a["error"] for a in answers if "error" in a]:
+    st.error(message)  # one line per file that could not be read; the others are still answered
 
 
-def _show(data: bytes, result) -> None:
+def _show(data: bytes, result: dict) -> None:
     from dragdl_core.imaging import to_display
 
     left, middle, right = st.columns([1, 1, 2])
-    left.image(data, caption=f"uploaded: {Path(result.source).name}", width=160)
-    middle.image(to_display(result.model_input, 160), caption="as the model saw it", width=160)
-    best, probability = next(iter(result.probabilities.items()))
-    right.plotly_chart(charts.probability_pie(result.probabilities, f"{best} ({probability:.1%})"),
-                       key=f"pie:{result.source}")
+    try:
+        left.image(data, caption=f"uploaded: {Path(result['image']).name}", width=160)
+    except Exception:  # noqa: BLE001 - the browser's copy cannot be shown; the model's view still can
+        left.caption(f"uploaded: {Path(result['image']).name}")
+    middle.image(to_display(result["model_input"], 160), caption="as the model saw it", width=160)
+    best, probability = next(iter(result["probabilities"].items()))
+    right.plotly_chart(charts.probability_pie(result["probabilities"], f"{best} ({probability:.1%})"),
+                       key=f"pie:{result['image']}")
     if probability < UNSURE:
         right.warning(f"The model is unsure: its best guess, {best}, has only {probability:.0%}. Check that "
                       "your image looks like the training images above; otherwise the answer means little.",
@@ -116,14 +125,14 @@ def _show(data: bytes, result) -> None:
 if len(results) == 1:
     _show(*results[0])
 elif results:
-    table = pd.DataFrame([{"image": r.source, "prediction": r.top, "probability": r.probabilities[r.top],
-                           **{f"p({c})": r.probabilities[c] for c in model.classes}} for _, r in results])
+    table = pd.DataFrame([{"image": r["image"], "prediction": r["top"], "probability": r["probabilities"][r["top"]],
+                           **{f"p({c})": r["probabilities"][c] for c in classes}} for _, r in results])
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"probability": st.column_config.NumberColumn(format="percent")})
     buffer = io.StringIO()
     table.to_csv(buffer, index=False)
     st.download_button("Download CSV", buffer.getvalue(), file_name=f"predictions-{task_id}.csv",
                        mime="text/csv")
-    names = [r.source for _, r in results]
+    names = [r["image"] for _, r in results]
     shown = st.selectbox("Show one image", names)
     _show(*results[names.index(shown)])

@@ -37,8 +37,9 @@ def test_catalog_has_every_classic_arch_described_as_data():
 
 def test_validating_a_backbone_graph_never_imports_paddle():
     example = str(ROOT / "examples" / "backbone-shapes.json")
-    code = ("import sys; from dragdl_core.validate import analyze; from dragdl_core.summary import summarize\n"
-            f"result = analyze({example!r}); assert result.ok, result.errors\n"
+    code = ("import sys; from pathlib import Path; from dragdl_core.validate import analyze\n"
+            "from dragdl_core.summary import summarize\n"
+            f"result = analyze(Path({example!r})); assert result.ok, result.errors\n"
             "assert summarize(result)['rows']\n"
             "assert 'paddle' not in sys.modules, 'paddle was imported'")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -110,3 +110,27 @@ def test_a_stored_file_that_went_bad_fails_the_run_with_its_path(tmp_path, isola
         feature_extractor(ARCH, weights="broken")
 
 
+
+
+class _Payload:
+    """What a hostile .pdparams holds: an object whose unpickling runs code (here: writes a marker file)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_import_never_unpickles_anything_but_tensors(tmp_path, capsys):
+    import pickle
+
+    marker = tmp_path / "code-ran"
+    state = saved_network(tmp_path / "good.pdparams")
+    hostile = {**state, "extra": _Payload(marker)}
+    (tmp_path / "evil.pdparams").write_bytes(pickle.dumps(hostile))
+    assert main(["weights", "import", str(tmp_path / "evil.pdparams"), "--arch", ARCH, "--name", "evil"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a io.open object, not only tensors" in err and "Traceback" not in err
+    assert not marker.exists()
+    assert not any((tmp_path / "home" / "weights").rglob("*.pdparams"))

@@ -113,7 +113,7 @@ def test_training_on_another_students_private_dataset_is_refused(redis_server, c
     graph = tiny_graph()
     graph["nodes"][0] = {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 8,
                                                                         "color": "grayscale"}}
-    with pytest.raises(tasks.Forbidden, match="you may not use dataset 'pets': it is private to another user"):
+    with pytest.raises(tasks.Forbidden, match="^no dataset named 'pets'"):  # as if it did not exist
         tasks.submit(graph, "bob", actor="bob")
     tasks.submit(graph, "ada", actor="ada")
     datasets_store.share("pets", owner="grace")

@@ -14,7 +14,7 @@ def test_validating_and_compiling_a_graph_imports_no_heavy_package(python_env):
         "import sys, json\n"
         "import dragdl_core\n"
         "from dragdl_core import registry\n"
-        "result = dragdl_core.analyze('examples/shapes-augment.json')\n"
+        "from pathlib import Path\nresult = dragdl_core.analyze(Path('examples/shapes-augment.json'))\n"
         "assert result.ok, result.errors\n"
         "dragdl_core.compile_graph(result)\n"
         "registry.node_types()\n"

@@ -63,22 +63,17 @@ class SizeLimit:
                 await too_large(scope, receive, send)
 
 
-def _preload_paddle() -> None:
-    """Import Paddle in the background once the server is up, so the first prediction does not pay ~2-8 s
-    for it (the model itself still loads on first use)."""
-    import threading
+def _warm_sandbox() -> None:
+    """Start the sandbox's prediction children (Paddle imported there) as the server comes up, so the first
+    prediction does not pay for Paddle's import (the model itself still loads on first use)."""
+    from ..sandbox import warm
 
-    def load():
-        try:
-            import dragdl_core.runtime.predict  # noqa: F401
-        except Exception:  # a broken Paddle shows up on the first prediction instead, as a 500 with a log
-            pass
-    threading.Thread(target=load, name="preload-paddle", daemon=True).start()
+    warm("paddle")
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI):
-    _preload_paddle()
+    _warm_sandbox()
     yield
 
 

@@ -1,5 +1,6 @@
-"""The one function the API predicts through. For now a bounded in-process cache of loaded models
-(runtime/predictor_cache.py); switching to a sandboxed prediction process is a change here only."""
+"""The one function the API predicts through: the sandboxed prediction pool the Predict page uses
+(dragdl_core/sandbox/prediction.py), so an upload is decoded and run in a child process with memory and
+time limits, never in the API process."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,11 +10,12 @@ from .errors import ApiError
 
 def predict_upload(run_dir: Path, name: str, data: bytes) -> dict:
     """`{"image", "top", "probabilities"}` for one image's bytes, or ApiError 422 naming the image."""
-    from ..runtime.predict import PredictError  # Paddle: imported on the first prediction, not at start
-    from ..runtime.predictor_cache import predict
+    from ..sandbox.prediction import PredictionUnavailable, predict_images
 
     try:
-        result = predict(run_dir, data, name)
-    except PredictError as err:
-        raise ApiError(422, str(err)) from None
-    return {"image": name, "top": result.top, "probabilities": result.probabilities}
+        [result] = predict_images(run_dir, [(name, data)])
+    except PredictionUnavailable as err:
+        raise ApiError(409, str(err)) from None
+    if "error" in result:
+        raise ApiError(422, result["error"])
+    return {"image": name, "top": result["top"], "probabilities": result["probabilities"]}

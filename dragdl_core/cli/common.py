@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 from . import UserError
-from ..graph import GraphError, load_graph
+from ..graph import GraphError, read_graph_file
 from ..validate import analyze
 
 
 def load_graph_file(path: str):
     """The graph in a file, or one clear line for the user."""
     try:
-        return load_graph(Path(path))
+        return read_graph_file(path)
     except GraphError as err:
         raise UserError(str(err)) from None
 

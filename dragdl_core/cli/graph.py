@@ -78,16 +78,27 @@ def cmd_predict(args) -> int:
 
     try:
         predictor = Predictor(args.run_dir)
-        results = [predictor.predict(Path(image)) for image in args.images]
     except PredictError as err:
         raise UserError(str(err)) from None
+    results = []
+    for image in args.images:  # a file that cannot be read is one line; the others are still answered
+        try:
+            r = predictor.predict(Path(image))
+            results.append({"image": r.source, "top": r.top, "probabilities": r.probabilities})
+        except PredictError as err:
+            results.append({"image": image, "error": str(err)})
+        except Exception as err:  # noqa: BLE001 - any decoder's error (ValueError, SyntaxError, ...)
+            results.append({"image": image, "error": f"{image}: not an image DragDL can read "
+                                                     f"({type(err).__name__})"})
     if args.json:
-        print_json([{"image": r.source, "top": r.top, "probabilities": r.probabilities} for r in results])
-    else:
-        for r in results:
-            best = list(r.probabilities.items())[:3]
-            print(f"{r.source}: " + ", ".join(f"{name} {p:.1%}" for name, p in best))
-    return 0
+        print_json(results)
+    for r in results:
+        if "error" in r:
+            print(f"error: {r['error']}", file=sys.stderr)
+        elif not args.json:
+            best = list(r["probabilities"].items())[:3]
+            print(f"{r['image']}: " + ", ".join(f"{name} {p:.1%}" for name, p in best))
+    return 2 if any("error" in r for r in results) else 0  # the good files are answered all the same
 
 
 def cmd_nodes(args) -> int:

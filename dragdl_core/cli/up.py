@@ -71,8 +71,12 @@ def _use_home(args) -> Path:
     if args.home:
         os.environ["DRAGDL_HOME"] = str(Path(args.home).expanduser().resolve())
     home = config.home()
+    os.umask(0o077)  # run directories, logs, Redis files: the instance's own user only (children inherit it)
     try:
         (home / "logs").mkdir(parents=True, exist_ok=True)
+        for folder in (home, home / "logs", home / "runs", home / "redis"):
+            folder.mkdir(exist_ok=True)
+            os.chmod(folder, 0o700)
     except OSError as err:
         raise UserError(f"cannot use home directory {home}: {err.strerror}") from None
     return home
@@ -198,6 +202,7 @@ def cmd_up(args) -> int:
     workers, threads = _worker_plan(args)
     max_load, max_load_flag = _max_load(args, cfg)
     app_processes, plan = _web_plan(args, cfg, home)
+    _refuse_open_single_user(args, plan.address)
     serve_app = not args.no_app and APP.exists()
     if serve_app:
         try:
@@ -241,7 +246,7 @@ def cmd_up(args) -> int:
         children += apps + [_proxy_child(plan, home, env)]
     else:
         print(f"web app not started: {APP} does not exist yet")
-    supervisor = Supervisor(children)
+    supervisor = Supervisor(children, services=[server] if server else [])
     try:
         supervisor.start()
         print(f"Redis      {display_url(url)}" + (f" (AOF in {server.dir})" if server else " (REDIS_URL)"))
@@ -292,6 +297,23 @@ def _max_load(args, cfg: class_config.ClassConfig) -> tuple:
     except ValueError as err:
         raise UserError(f"--max-load: {err}") from None
     return flag or hostload.parse(cfg.max_load), flag
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def _refuse_open_single_user(args, address: str) -> None:
+    """Without accounts everyone who reaches the app is the instructor; on a network address that is every
+    visitor. Refuse unless the operator says, with a flag, that this is what they want."""
+    from ..users import single_user_mode
+
+    if args.no_app or not address or address in LOOPBACK_NAMES or args.allow_open_single_user:
+        return
+    if single_user_mode():
+        raise UserError(f"refusing to serve {address} without accounts: every visitor would be the "
+                        "instructor, with every task and dataset. Add accounts (`users add NAME --role "
+                        "instructor`, or a class file with --config), or pass --allow-open-single-user if the "
+                        "network is yours alone")
 
 
 def _print_class(cfg: class_config.ClassConfig) -> None:
@@ -357,6 +379,8 @@ def register(sub) -> None:
                                                           "internal (Caddy's own CA, e.g. for a test or a LAN)")
     p.add_argument("--no-app", action="store_true", help="start only Redis, the workers and the REST API")
     p.add_argument("--api-port", type=int, help="internal port of the REST API on 127.0.0.1 (default: a free one)")
+    p.add_argument("--allow-open-single-user", action="store_true",
+                   help="serve a non-loopback --address without accounts (every visitor is the instructor)")
     p.set_defaults(handler=cmd_up)
 
     p = sub.add_parser("worker", help="start workers for a running instance (REDIS_URL or this home's Redis)")

@@ -65,7 +65,8 @@ def dataset_path(name: str) -> Path:
         raise DatasetError(f"'{name}' is not a dataset name (letters, digits, _ . -)")
     path = config.datasets_dir() / name
     if not path.is_dir():
-        raise DatasetError(f"no dataset named '{name}' in {config.datasets_dir()}")
+        raise DatasetError(f"no dataset named '{name}' in "
+                           f"{access.server_path(config.datasets_dir(), 'the datasets folder')}")
     return path
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .. import class_config, config, quotas
+from .. import access, class_config, config, quotas
 from ..access import Actor
 from ..users import as_actor
 from . import metadata, names
@@ -24,7 +24,7 @@ from .errors import DatasetError
 from .images import BadImage, inspect_image
 from .layout import Plan, plan_import
 from .limits import Limits, size_text
-from .ownership import check_owner
+from .ownership import DatasetAccessDenied, check_owner, may_see
 from .stats import Stats
 
 Progress = Callable[[int, int], None]
@@ -52,6 +52,8 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: Ac
     root.mkdir(parents=True, exist_ok=True)
     final = root / name
     if final.exists():
+        if not may_see(final, owner):  # another student's private dataset: neither its owner nor that it exists
+            raise DatasetAccessDenied(f"the name '{name}' cannot be used for a new dataset; choose another name")
         if not replace:
             raise DatasetError(f"a dataset named '{name}' already exists; choose another name, or replace it "
                                "(--replace on the command line)")
@@ -62,7 +64,8 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: Ac
         free = shutil.disk_usage(root).free
         if archive.unpacked_bytes > free:
             raise DatasetError(f"{label} unpacks to {size_text(archive.unpacked_bytes)} but only "
-                               f"{size_text(free)} are free in {root}")
+                               f"{size_text(free)} are free in "
+                               f"{access.server_path(root, 'the datasets folder')}")
         if class_limits:
             _check_class_limits(name, archive.unpacked_bytes, 0, class_limits)
         plan = plan_import(archive)

@@ -10,6 +10,8 @@ from .folders import is_dataset_name
 
 MAX_CLASS_NAME = 64
 MAX_FILE_STEM = 80
+MAX_NAME_BYTES = 120  # UTF-8 bytes of a class folder or a file stem: every filesystem takes 255 per component,
+#                       and a stem still gets a "-12" counter and a ".jpeg" suffix
 
 
 def dataset_name(raw: str) -> str:
@@ -29,7 +31,9 @@ def _component(raw: str, limit: int) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")  # control, format, private use
     name = re.sub(r"[^\w .+-]+", "_", name)
     name = re.sub(r"\s+", " ", name)
-    return name.strip(" ._-")[:limit].rstrip(" .")
+    name = name.strip(" ._-")[:limit]
+    name = name.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore")  # a cut character is dropped whole
+    return name.rstrip(" .")
 
 
 def class_name(raw: str) -> str | None:

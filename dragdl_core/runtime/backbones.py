@@ -128,12 +128,12 @@ def weights_file(arch: Arch, weights: str) -> Path:
 def load_weights(extractor: FeatureExtractor, path: Path) -> None:
     """Load a state dict that holds every tensor the extractor needs (extra ones, e.g. a classifier, are
     ignored); BackboneError saying what does not fit otherwise."""
+    from ..tensor_file import TensorFileError, read_tensors
+
     try:
-        state = paddle.load(str(path))
-    except Exception as err:
-        raise BackboneError(f"{path} is not a PaddlePaddle weights file ({type(err).__name__}: {err})") from None
-    if not isinstance(state, dict):
-        raise BackboneError(f"{path} holds a {type(state).__name__}, not a state dict of named tensors")
+        state = read_tensors(path)  # never paddle.load: a pickle could run code before anything is checked
+    except TensorFileError as err:
+        raise BackboneError(str(err)) from None
     own = extractor.net.state_dict()
     missing = [k for k in own if k not in state]
     wrong = [k for k in own if k in state and list(state[k].shape) != list(own[k].shape)]

@@ -20,6 +20,7 @@ from ..validate import analyze
 from .eager import ensure_eager
 
 CACHE_SIZE = 8
+DATA_CACHE_BYTES = 256 << 20  # decoded datasets kept for the next preview (per process: a sandbox child)
 
 
 class PreviewError(ValueError):
@@ -36,18 +37,29 @@ class Preview:
 
 
 class _LRU(OrderedDict):
+    """At most CACHE_SIZE entries and, when `weigh` is given, at most `budget` bytes (the newest stays)."""
+
+    def __init__(self, weigh=None, budget: int = 0):
+        super().__init__()
+        self.weigh, self.budget = weigh, budget
+
     def get_or(self, key, make):
         if key in self:
             self.move_to_end(key)
             return self[key]
         value = self[key] = make()
-        if len(self) > CACHE_SIZE:
+        while len(self) > CACHE_SIZE or (self.weigh and len(self) > 1
+                                         and sum(map(self.weigh, self.values())) > self.budget):
             self.popitem(last=False)
         return value
 
 
+def _data_bytes(data) -> int:
+    return sum(part.images.nbytes + part.labels.nbytes for part in (data.train, data.val, data.test))
+
+
 _scripts = _LRU()
-_data = _LRU()
+_data = _LRU(_data_bytes, DATA_CACHE_BYTES)
 
 
 def _script_module(text: str) -> types.ModuleType:

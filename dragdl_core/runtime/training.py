@@ -136,7 +136,7 @@ class Run:
         self.device = resolve_device(device)
         paddle.set_device(self.device)
         seed_everything(seed)
-        self._log = open(self.dir / rundir.LOG, "a", encoding="utf-8")
+        self._log = rundir.open_append(self.dir / rundir.LOG)
         if paddle_quiet.said:  # Paddle's start-up warnings: in the log, not on the terminal
             self._log.write("".join(f"paddle: {line}\n" for line in paddle_quiet.said.splitlines()))
         self.epoch, self.step, self.best_val, self.bad_epochs = 0, 0, -1.0, 0

@@ -5,6 +5,7 @@ record is the index)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -31,7 +32,10 @@ def create(run_dir: Path, graph_json: str, script: str, task: dict | None = None
     """graph.json, train.py and task.json (never rewritten afterwards) and a queued status, in a new folder.
     task.json keeps what the submit said beyond the graph (task name, assignment), so a record lost with
     Redis's data can be rebuilt whole (recovery.py)."""
-    run_dir.mkdir(parents=True, exist_ok=False)
+    run_dir.parent.mkdir(mode=rundir.PRIVATE_DIR, parents=True, exist_ok=True)
+    for folder in (run_dir.parent.parent, run_dir.parent):  # runs/ and runs/<user>/: the instance's user only
+        os.chmod(folder, rundir.PRIVATE_DIR)
+    run_dir.mkdir(mode=rundir.PRIVATE_DIR, exist_ok=False)
     rundir.atomic_write(run_dir / rundir.GRAPH, graph_json)
     rundir.atomic_write(run_dir / rundir.SCRIPT, script)
     rundir.atomic_write(run_dir / rundir.TASK, json.dumps(task or {}))

@@ -79,6 +79,10 @@ def fail_orphans(store: TaskStore, worker: str | None = None, reason: str = "") 
             continue
         if worker is None and (record.get("heartbeat") or 0) > cutoff:
             continue
+        if rundir.read_status(Path(record["run_dir"])).get("state") == "succeeded":
+            # it finished while Redis was away (the worker could not say so): the run directory is the truth
+            finish(store, record, "succeeded", worker=record.get("worker"))
+            continue
         message = reason or (f"lost contact with worker {record.get('worker')} (no heartbeat for "
                              f"{caps.STALE_AFTER_S} s); retry resumes from the last finished epoch")
         if finish(store, record, "failed", message, worker=record.get("worker")):

@@ -10,6 +10,7 @@ removed when it stops."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import secrets
 import shutil
@@ -24,6 +25,8 @@ from .. import config
 from . import processes
 from .connection import URL_ENV, display_url, url_file
 from .errors import ServiceUnavailable
+
+log = logging.getLogger("dragdl.redis")
 
 
 def data_dir() -> Path:
@@ -84,10 +87,15 @@ class RedisServer:
                 "--daemonize", "no", "--protected-mode", "yes", "--logfile", str(self.dir / "redis.log")]
 
     def start(self, timeout: float = 15.0) -> "RedisServer":
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o700)  # the AOF holds every task and graph: the instance's own user only
+
+        def child_setup():
+            os.umask(0o077)
+            processes.die_with_parent(signal.SIGTERM)
+
         self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True,
-                                        preexec_fn=lambda: processes.die_with_parent(signal.SIGTERM))
+                                        stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=child_setup)
         if not processes.wait_until(lambda: ping(self.url) or self.process.poll() is not None, timeout):
             self.stop()
             raise ServiceUnavailable(f"Redis did not answer within {timeout:.0f} s; see {self.dir / 'redis.log'}")
@@ -95,6 +103,14 @@ class RedisServer:
             raise ServiceUnavailable(f"Redis exited at start ({processes.describe_exit(self.process.returncode)}); "
                                      f"see {self.dir / 'redis.log'}")
         return self
+
+    def keep_alive(self) -> None:
+        """Start it again (same port, password and AOF: clients reconnect to the same URL) if it died."""
+        if self.process is not None and self.process.poll() is not None:
+            code = self.process.returncode
+            log.warning("embedded Redis exited (%s); starting it again", processes.describe_exit(code))
+            self.start()
+            log.info("embedded Redis is back on port %d", self.port)
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM: Redis flushes its AOF and exits; killed only if it does not within `timeout`."""

@@ -71,9 +71,10 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], *, clean_up_tasks: bool = True):
+    def __init__(self, children: list[Child], *, clean_up_tasks: bool = True, services: list = ()):
         self.children = children
         self.clean_up_tasks = clean_up_tasks
+        self.services = list(services)  # e.g. the embedded Redis: each has keep_alive(), called on every check
         self._stopping = False
         self._last_stale = self._last_lost = 0.0
         self._previous_handlers: dict = {}
@@ -103,6 +104,8 @@ class Supervisor:
 
     def check(self) -> None:
         now = time.monotonic()
+        for service in self.services:
+            self._safely(service.keep_alive)
         for child in self.children:
             code = child.exit_code()
             if child.process is not None and code is not None:

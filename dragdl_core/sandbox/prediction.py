@@ -1,0 +1,82 @@
+"""Predictions from a finished run, computed in a sandbox child (Paddle imported there, not in the caller).
+
+`predict_images(run_dir, files)` is the public entry for the pages, the REST API and the command line:
+`files` is a list of `(name, bytes)`; the answer is one dict per file, in order:
+    {"image": name, "top": class, "probabilities": {class: p, most likely first}, "model_input": (C, H, W) array}
+or  {"image": name, "error": "name: why it could not be read"}.
+A bad file (truncated, not an image, too large, too slow to decode) costs only its own line: each file is
+its own job with its own limits, and the other files are still answered. A run that cannot predict at all
+(no exported model) raises PredictionUnavailable."""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from pathlib import Path
+
+from .pool import SandboxError, run
+
+TIME_LIMIT_S = 20.0  # one file, including loading the model into a fresh child
+MODELS_PER_CHILD = 4
+
+
+class PredictionUnavailable(ValueError):
+    """The run has no model to predict with; one line for the student."""
+
+
+def predict_images(run_dir, files: list[tuple[str, bytes]]) -> list[dict]:
+    """One result or one error per file (see the module docstring); never raises for a bad file."""
+    folder = Path(run_dir)
+    meta = folder / "model" / "meta.json"
+    if not meta.is_file():
+        raise PredictionUnavailable("this task has no exported model yet; prediction needs a task that "
+                                    "finished training")
+    stamp = meta.stat().st_mtime
+    results = []
+    for name, data in files:
+        name = str(name)
+        try:
+            results.append(run("paddle", "dragdl_core.sandbox.prediction:predict_in_child",
+                               (str(folder), stamp, name, bytes(data)), time_limit=TIME_LIMIT_S))
+        except PredictionUnavailable:
+            raise
+        except (SandboxError, ValueError) as err:
+            results.append({"image": name, "error": f"{name}: {err}"})
+    return results
+
+
+def model_info(run_dir) -> dict:
+    """Class names and input shape of a run's exported model, read without Paddle (for captions)."""
+    meta = Path(run_dir) / "model" / "meta.json"
+    try:
+        return json.loads(meta.read_text())
+    except (OSError, ValueError):
+        raise PredictionUnavailable("this task has no exported model yet; prediction needs a task that "
+                                    "finished training") from None
+
+
+_models: OrderedDict = OrderedDict()
+
+
+def predict_in_child(run_dir: str, stamp: float, name: str, data: bytes) -> dict:
+    """Inside a sandbox child: the run's Predictor (kept for the next file), then this one file."""
+    from ..runtime.predict import PredictError, Predictor
+
+    key = (run_dir, stamp)
+    if key not in _models:
+        try:
+            _models[key] = Predictor(run_dir)
+        except PredictError as err:
+            raise PredictionUnavailable(str(err).replace(run_dir, "this task")) from None
+        while len(_models) > MODELS_PER_CHILD:
+            _models.popitem(last=False)
+    _models.move_to_end(key)
+    try:
+        result = _models[key].predict(data, name)
+    except MemoryError:
+        raise
+    except PredictError as err:
+        return {"image": name, "error": str(err)}
+    except Exception as err:  # any decoder's error (ValueError, SyntaxError, struct.error...) is this file's
+        return {"image": name, "error": f"{name}: not an image DragDL can read ({type(err).__name__})"}
+    return {"image": name, "top": result.top, "probabilities": result.probabilities,
+            "model_input": result.model_input}

@@ -1,0 +1,24 @@
+"""Sample images after a node, drawn in a sandbox child (dragdl_core.runtime.preview does the drawing).
+
+The caller checks the class's limits first (a dataset over them is never generated) and keeps a small cache
+of its own; the child keeps the decoded datasets within a byte budget."""
+from __future__ import annotations
+
+from .pool import run
+
+TIME_LIMIT_S = 30.0  # a cold child generating a synthetic dataset at the class's largest size
+
+
+def preview_images(graph: dict, node_id: str) -> tuple[list[str], list[list], bool]:
+    """(class of each row, rows of display images (PIL), whether draws differ). Raises PreviewError
+    (from dragdl_core.runtime.preview, rebuilt here without importing Paddle as a SandboxError message) or
+    SandboxError when the work overran its limits."""
+    return run("paddle", "dragdl_core.sandbox.preview:preview_in_child", (graph, node_id), time_limit=TIME_LIMIT_S)
+
+
+def preview_in_child(graph: dict, node_id: str):
+    from ..imaging import to_display
+    from ..runtime.preview import preview
+
+    result = preview(graph, node_id)
+    return result.classes, [[to_display(a) for a in row] for row in result.draws], result.random
