@@ -6,7 +6,6 @@ deleted only after asking and the one shown, and Train readable at 800 px. Scree
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import sys
