@@ -49,7 +49,7 @@ DASH = "—"  # a missing value, never "None"
 def _table(tasks: list[dict], chosen: str | None) -> pd.DataFrame:
     return pd.DataFrame([{
         "": "▶" if t["id"] == chosen else "",
-        "task": t["id"], "name": t.get("name") or "untitled", "state": t["state"],
+        "name": t.get("name") or "untitled", "task": t["id"], "state": t["state"],
         "queue": str(t["queue_position"]) if t.get("queue_position") is not None else DASH,
         "progress": float(t.get("progress") or 0.0),
         "accuracy": f"{t['accuracy']:.1%}" if isinstance(t.get("accuracy"), (int, float)) else DASH,

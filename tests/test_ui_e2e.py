@@ -29,7 +29,7 @@ CHAIN = ["Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "Classi
 
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), timeout=90_000)  # fonts load slowly under load
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +179,8 @@ def _check_tasks_monitor_predict(page, url: str, kind: str) -> None:
     page.goto(f"{url}/monitor")
     settle(page)
     page.get_by_text("Test report").wait_for()
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)  # loss, accuracy, confusion matrix
-    expect(page.locator(".js-plotly-plot .heatmaplayer")).to_have_count(1)
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3, timeout=60_000)  # loss, accuracy, confusion
+    expect(page.locator(".js-plotly-plot .heatmaplayer")).to_have_count(1, timeout=60_000)
     page.get_by_text("Misclassified test images").scroll_into_view_if_needed()
     shot(page, f"10-monitor-report-{kind}")
 

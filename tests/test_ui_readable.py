@@ -6,7 +6,6 @@ deleted only after asking and the one shown, and Train readable at 800 px. Scree
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -105,9 +104,10 @@ def choose(page, label: str, option: str) -> None:
 def drawn_nodes(page) -> dict:
     """Each node's box (in the canvas frame's pixels) and its text size on screen (font size x zoom), once
     the canvas has stopped moving (it fits the graph to view after mounting)."""
-    frame = page.locator(CANVAS).element_handle().content_frame()
+    page.locator(CANVAS).wait_for()
     script = """() => {
         const viewport = document.querySelector('.react-flow__viewport');
+        if (!viewport) return null;  // the canvas is (re)mounting
         const zoom = new DOMMatrix(getComputedStyle(viewport).transform).a;
         return Object.fromEntries([...document.querySelectorAll('.react-flow__node')].map(n => {
             const r = n.getBoundingClientRect();
@@ -116,8 +116,9 @@ def drawn_nodes(page) -> dict:
         }));
     }"""
     previous = None
-    for _ in range(60):
-        current = frame.evaluate(script)
+    for _ in range(100):
+        frame = page.locator(CANVAS).element_handle().content_frame()
+        current = frame.evaluate(script) if frame else None
         if current and current == previous:
             return current
         previous = current
