@@ -16,7 +16,8 @@ import pytest
 
 from conftest import ROOT
 from dragdl_core import tasks
-from dragdl_core.tasks import lifecycle, rundir
+from dragdl_core import rundir
+from dragdl_core.tasks import folders, lifecycle
 from dragdl_core.tasks.store import TaskStore
 from classroom import classroom  # noqa: F401  (fixture)
 from task_service import redis_server, tiny_graph, wait_for  # noqa: F401  (fixture)
@@ -42,7 +43,7 @@ def test_a_task_that_finished_while_redis_was_away_stays_succeeded(redis_server,
     assert store.transition(task_id, ["queued"], "running", started=time.time() - 600, heartbeat=time.time() - 600,
                             worker="w-gone")
     # ... while training finished and said so in the run directory
-    rundir.write_status(rundir.path_for("ada", task_id), "succeeded", progress=1.0, accuracy=0.9)
+    rundir.write_status(folders.path_for("ada", task_id), "succeeded", progress=1.0, accuracy=0.9)
     assert lifecycle.fail_orphans(store) == []
     status = tasks.status(task_id)
     assert status["state"] == "succeeded" and not status["error"], status
