@@ -141,7 +141,11 @@ def build_model(num_classes):
 
 
 def _sequential(analysis: Analysis) -> str:
-    return f'''{_model_class(analysis) if is_branching(analysis) else _sequential(analysis)}'''
+    return f'''def build_model(num_classes):
+    return nn.Sequential(
+{_indent(_model_lines(analysis), 8)}
+    )
+'''
 
 
 def has_random_transform(analysis: Analysis) -> bool:
