@@ -165,8 +165,11 @@ def test_the_generated_forward_reads_like_the_graph():
 
 def test_node_ids_that_are_not_python_names_still_compile():
     graph = residual()
-    text = json.dumps(graph).replace('"conv2"', '"2-conv.a"').replace('"relu2"', '"train"')
-    compile(compile_graph(json.loads(text)), "train.py", "exec")
+    text = json.dumps(graph).replace('"conv2"', '"2-conv.a"').replace('"relu2"', '"eval"')
+    source = compile_graph(json.loads(text))
+    compile(source, "train.py", "exec")
+    assert "eval_ = self.eval_(bn2)" in source  # a node called eval must not hide nn.Layer.eval
+    assert "n2_conv_a = self.n2_conv_a(pool1)" in source
 
 
 def test_10000_node_branching_graph_validates_in_time():
