@@ -168,7 +168,7 @@ def test_node_ids_that_are_not_python_names_still_compile():
     text = json.dumps(graph).replace('"conv2"', '"2-conv.a"').replace('"relu2"', '"eval"')
     source = compile_graph(json.loads(text))
     compile(source, "train.py", "exec")
-    assert "eval_ = self.eval_(bn2)" in source  # a node called eval must not hide nn.Layer.eval
+    assert "eval_ = self.eval_(add1)" in source  # a node called eval must not hide nn.Layer.eval
     assert "n2_conv_a = self.n2_conv_a(pool1)" in source
 
 
