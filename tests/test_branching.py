@@ -250,3 +250,41 @@ def test_a_killed_branching_run_resumes_exactly(tmp_path, python_env):
     assert f"resumed from the checkpoint after epoch {finished_before_kill}" in (run_dir / "log.txt").read_text()
     np.testing.assert_allclose(np.load(run_dir / "test_predictions.npz")["probabilities"],
                                np.load(reference / "test_predictions.npz")["probabilities"], atol=1e-4)
+
+
+# -- the canvas (pure part: what is drawn and the edits it makes) -------------------------------------------
+
+def test_drawing_a_fork_and_a_merge_on_the_canvas_makes_a_version_2_graph_with_labelled_inputs():
+    from dragdl_core import canvas
+
+    graph = example("digits-cnn.json")
+    graph, add_id = canvas.add_node(graph, "Add")
+    assert graph["version"] == 2  # a merge node means branches
+    graph["edges"] = [e for e in graph["edges"] if e["source"] != "pool2"]
+    drawn = [{"source": s, "target": t} for s, t in
+             (("pool2", "relu_x"), ("pool2", add_id), (add_id, "head"))]
+    graph["nodes"].append({"id": "relu_x", "type": "ReLU", "params": {}})
+    value = {"nodes": [{"id": n["id"], "position": {"x": 0, "y": 0}} for n in graph["nodes"]],
+             "edges": graph["edges"] + drawn + [{"source": "relu_x", "target": add_id}]}
+    merged, _ = canvas.merge_canvas(graph, value, None)
+    result = analyze(merged)
+    assert result.ok, result.errors
+    assert result.shapes[add_id] == result.shapes["pool2"]  # shapes on every node of every branch
+    assert result.shapes["relu_x"] == result.shapes["pool2"]
+    labels = {(e["source"], e["target"]): e.get("label") for e in canvas.flow_edges(merged)}
+    assert labels[("pool2", add_id)] == "input 0" and labels[("relu_x", add_id)] == "input 1"
+    assert labels[("pool2", "relu_x")] is None
+    positions = {n["id"]: n["position"] for n in merged["nodes"]}
+    assert positions["relu_x"][1] < positions[add_id][1]  # the layout puts the merge below its branch
+
+
+def test_changing_an_input_number_renumbers_the_others():
+    from dragdl_core import canvas
+
+    graph = residual()
+    node(graph, "add1")["type"] = "Concat"
+    moved = canvas.set_input(graph, canvas.edge_id("pool1", "add1"), 0)
+    assert [e["source"] for e in canvas.merge_inputs(moved, "add1")] == ["pool1", "bn2"]
+    assert sorted(e["input"] for e in moved["edges"] if e["target"] == "add1") == [0, 1]
+    assert analyze(moved).inputs["add1"] == ["pool1", "bn2"]
+    assert canvas.set_input(graph, canvas.edge_id("conv2", "bn2"), 1) == graph  # not a merge: unchanged
