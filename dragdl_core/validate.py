@@ -340,9 +340,9 @@ def _check_structure_v2(result: Analysis, types: dict) -> bool:
         result.error(cycle[0], "edges", "cycle", "cycle: " + " -> ".join(cycle + [cycle[0]]))
 
     by_cat = _count_ends(result, types, ids)
-    if not sound or len(by_cat["dataset"]) != 1 or len(by_cat["trainer"]) != 1 or len(types) < len(ids):
+    if not sound or len(by_cat["dataset"]) != 1 or len(types) < len(ids):
         return False
-    start, trainer = by_cat["dataset"][0], by_cat["trainer"][0]
+    start = by_cat["dataset"][0]
     if in_edges[start]:
         result.error(start, "edges", "dataset_has_input", f"dataset '{start}' must be the first node, but "
                      f"'{in_edges[start][0].source}' feeds it")
@@ -350,6 +350,18 @@ def _check_structure_v2(result: Analysis, types: dict) -> bool:
 
     reached = _reach(start, succ)
     pred = {i: [e.source for e in in_edges[i]] for i in ids}
+    by_id = {n.id: n for n in graph.nodes}
+    # The order and inputs of what the dataset reaches, even while the graph is unfinished (no head yet, a
+    # branch not joined): shape inference then shows shapes on every node of every branch built so far.
+    result.order = [by_id[i] for i in _topological(start, succ, {i: [p for p in pred[i] if p in reached]
+                                                                 for i in reached})]
+    result.inputs = {}
+    for node_id, edges in in_edges.items():  # numbered inputs first, by number; the rest in edge order
+        numbered = sorted((e for e in edges if e.input is not None), key=lambda e: e.input)
+        result.inputs[node_id] = [e.source for e in numbered] + [e.source for e in edges if e.input is None]
+    if len(by_cat["trainer"]) != 1:
+        return True
+    trainer = by_cat["trainer"][0]
     leads_on = _reach(trainer, pred)
     for node in graph.nodes:
         if node.id not in reached:
@@ -364,14 +376,7 @@ def _check_structure_v2(result: Analysis, types: dict) -> bool:
                          f"the branch ending at '{node.id}' leads nowhere; connect it to an Add or Concat "
                          f"(or on towards the Trainer '{trainer}'), or delete it")
     if len(reached) < len(ids) or len(leads_on) < len(ids):
-        return False
-
-    by_id = {n.id: n for n in graph.nodes}
-    result.order = [by_id[i] for i in _topological(start, succ, pred)]
-    result.inputs = {}
-    for node_id, edges in in_edges.items():  # numbered inputs first, by number; the rest in edge order
-        numbered = sorted((e for e in edges if e.input is not None), key=lambda e: e.input)
-        result.inputs[node_id] = [e.source for e in numbered] + [e.source for e in edges if e.input is None]
+        return True
     _check_order(result, result.order, types)
     if len(by_cat["head"]) == 0:
         result.error(trainer, "edges", "no_head",

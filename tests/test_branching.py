@@ -288,3 +288,20 @@ def test_changing_an_input_number_renumbers_the_others():
     assert sorted(e["input"] for e in moved["edges"] if e["target"] == "add1") == [0, 1]
     assert analyze(moved).inputs["add1"] == ["pool1", "bn2"]
     assert canvas.set_input(graph, canvas.edge_id("conv2", "bn2"), 1) == graph  # not a merge: unchanged
+
+
+def test_an_unfinished_branching_graph_still_shows_shapes_on_every_branch():
+    """While a student builds (a fork not yet joined, no head, no Trainer) each branch still gets its shape."""
+    from dragdl_core.partial import analyze_so_far
+    from dragdl_core.summary import summarize
+
+    graph = residual()
+    graph["nodes"] = [n for n in graph["nodes"] if n["id"] not in ("add1", "relu2", "pool2", "head", "train")]
+    graph["nodes"].append({"id": "side", "type": "ReLU", "params": {}})
+    graph["edges"] = [e for e in graph["edges"] if e["target"] in {n["id"] for n in graph["nodes"]}
+                      and e["source"] in {n["id"] for n in graph["nodes"]}] + [{"source": "pool1", "target": "side"}]
+    result = analyze(graph)
+    assert {e["code"] for e in result.errors} == {"no_trainer"}, result.errors
+    shown = analyze_so_far(graph, result)
+    assert shown.shapes["bn2"] == [16, 8, 8] and shown.shapes["side"] == [16, 8, 8]
+    assert {row["node"] for row in summarize(shown)["rows"]} >= {"bn2", "side"}
