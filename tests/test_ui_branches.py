@@ -78,5 +78,13 @@ def test_draw_a_fork_and_a_merge_by_dragging_edges(instance):
             assert labels.count() >= 2
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "branches-fork-and-merge.png"))
+
+            # the dragged edge is selected: make it input 0 from its panel; conv2's edge becomes input 1
+            page.locator('[data-testid="stSelectbox"]', has_text="Input of").locator('[role="combobox"]').click()
+            page.get_by_role("option", name="input 0 (now from conv2)", exact=True).click()
+            settle(page)
+            page.get_by_role("tab", name="Code").click()
+            settle(page)
+            page.get_by_text("add1 = maxpool1 + conv2").first.wait_for()
         finally:
             browser.close()
