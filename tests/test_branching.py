@@ -305,3 +305,14 @@ def test_an_unfinished_branching_graph_still_shows_shapes_on_every_branch():
     shown = analyze_so_far(graph, result)
     assert shown.shapes["bn2"] == [16, 8, 8] and shown.shapes["side"] == [16, 8, 8]
     assert {row["node"] for row in summarize(shown)["rows"]} >= {"bn2", "side"}
+
+
+def test_nodes_json_describes_the_merge_nodes(python_env):
+    out = subprocess.run([sys.executable, "-m", "dragdl_core", "nodes", "--json"], env=python_env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    docs = {d["type"]: d for d in json.loads(out.stdout)}
+    for name in ("Add", "Concat"):
+        assert docs[name]["inputs"].startswith("2 or more") and docs[name]["group"] == "Layers"
+        assert docs[name]["description"]
+    assert docs["Conv2D"]["inputs"] == "1" and docs["Digits"]["inputs"] == "none"
