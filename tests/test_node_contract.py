@@ -160,6 +160,8 @@ def test_a_merge_produces_the_shape_it_infers(type_name, branches, size, tmp_pat
     assert list(out.shape) == [2, result.context.num_classes]
     if type_name == "Concat":
         assert result.shapes["merge"][0] == sum(channels for channels, _ in branches)
+    from dragdl_core.summary import summarize  # the canvas's parameter count, from shapes, for every branch
+    assert summarize(result)["parameters"] == sum(int(np.prod(p.shape)) for p in model.parameters())
 
 
 @pytest.mark.parametrize("type_name", ["Digits", "Shapes", "ImageFolder"])
