@@ -266,11 +266,13 @@ def delete_element(graph: dict, element_id: str) -> dict:
     if _node(graph, element_id) is None:
         return graph
     inputs = [e["source"] for e in graph["edges"] if e["target"] == element_id]
-    outputs = [e["target"] for e in graph["edges"] if e["source"] == element_id]
+    outputs = [e for e in graph["edges"] if e["source"] == element_id]
     graph["nodes"] = [n for n in graph["nodes"] if n["id"] != element_id]
     graph["edges"] = [e for e in graph["edges"] if element_id not in (e["source"], e["target"])]
-    if len(inputs) == 1 and len(outputs) == 1:
-        graph["edges"].append({"source": inputs[0], "target": outputs[0]})
+    if len(inputs) == 1 and len(outputs) == 1 and not any(
+            e["source"] == inputs[0] and e["target"] == outputs[0]["target"] for e in graph["edges"]):
+        # the bridge keeps the place the deleted node had among a merge node's inputs
+        graph["edges"].append({**outputs[0], "source": inputs[0]})
     return tidy(graph)
 
 

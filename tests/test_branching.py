@@ -316,3 +316,21 @@ def test_nodes_json_describes_the_merge_nodes(python_env):
         assert docs[name]["inputs"].startswith("2 or more") and docs[name]["group"] == "Layers"
         assert docs[name]["description"]
     assert docs["Conv2D"]["inputs"] == "1" and docs["Digits"]["inputs"] == "none"
+
+
+def test_deleting_a_node_inside_a_branch_keeps_its_place_among_the_merge_inputs():
+    from dragdl_core import canvas
+
+    graph = residual()
+    node(graph, "add1")["type"] = "Concat"
+    graph = canvas.delete_element(graph, "bn2")
+    assert edge(graph, "conv2", "add1")["input"] == 0
+    assert analyze(graph).inputs["add1"] == ["conv2", "pool1"]
+    # deleting the only node of a skip path would make a second, identical edge: it is not bridged
+    graph["nodes"].append({"id": "skip", "type": "ReLU", "params": {}})
+    graph["edges"] = [e for e in graph["edges"] if not (e["source"] == "pool1" and e["target"] == "add1")]
+    graph["edges"] += [{"source": "pool1", "target": "skip"}, {"source": "skip", "target": "add1", "input": 1},
+                       {"source": "pool1", "target": "add1", "input": 2}]
+    graph = canvas.delete_element(graph, "skip")
+    assert [e for e in graph["edges"] if e["source"] == "pool1" and e["target"] == "add1"] == [
+        {"source": "pool1", "target": "add1", "input": 2}]
