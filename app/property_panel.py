@@ -31,6 +31,16 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
     if edge is not None:
         st.subheader("Edge")
         st.write(f"`{edge['source']}` → `{edge['target']}`")
+        order = canvas.merge_inputs(graph, edge["target"]) if canvas.is_merge(graph, edge["target"]) else []
+        if order:
+            position = next(k for k, e in enumerate(order) if e is edge)
+            key = f"input:{canvas_view.revision()}:{chosen}"
+            st.selectbox(f"Input of `{edge['target']}`", range(len(order)), index=position, key=key,
+                         format_func=lambda k: f"input {k} (now from {order[k]['source']})",
+                         help="The order in which the merge node takes its inputs: Concat joins channels in "
+                              "this order (input 0 first); for Add the order does not change the sum.",
+                         on_change=lambda: canvas_view.update(canvas.set_input(
+                             canvas_view.graph(), chosen, st.session_state[key])))
         st.caption("Delete it with the Delete button above.")
         return
     if node is None:

@@ -116,15 +116,60 @@ def flow_nodes(graph: dict, shapes: dict | None = None, errors: list[dict] | Non
     return out
 
 
+def is_merge(graph: dict, node_id: str) -> bool:
+    node = _node(graph, node_id)
+    node_type = registry.get(node["type"]) if node else None
+    return bool(node_type and node_type.merge)
+
+
+def merge_inputs(graph: dict, node_id: str) -> list[dict]:
+    """The edges into a merge node in input order, as validation reads them: numbered inputs first, by
+    number, then the others in edge order."""
+    edges = [e for e in graph["edges"] if e["target"] == node_id]
+    numbered = sorted((e for e in edges if e.get("input") is not None), key=lambda e: e["input"])
+    return numbered + [e for e in edges if e.get("input") is None]
+
+
 def flow_edges(graph: dict, selected: str | None = None) -> list[dict]:
+    """The edges for React Flow; an edge into a merge node (Add, Concat) is labelled with its input number."""
+    positions = {}
+    for node_id in {e["target"] for e in graph["edges"]}:
+        if is_merge(graph, node_id):
+            positions.update({id(e): k for k, e in enumerate(merge_inputs(graph, node_id))})
     out = []
     for edge in graph["edges"]:
         eid = edge_id(edge["source"], edge["target"])
         style = {"strokeWidth": 3, "stroke": "#1976d2"} if eid == selected else {"strokeWidth": 2}
-        out.append({"id": eid, "source": edge["source"], "target": edge["target"], "type": "default",
-                    "markerEnd": {"type": "arrowclosed"}, "deletable": False, "focusable": True,
-                    "style": style})
+        item = {"id": eid, "source": edge["source"], "target": edge["target"], "type": "default",
+                "markerEnd": {"type": "arrowclosed"}, "deletable": False, "focusable": True, "style": style}
+        if id(edge) in positions:
+            item.update(label=f"input {positions[id(edge)]}", labelShowBg=True)
+        out.append(item)
     return out
+
+
+def set_input(graph: dict, element_id: str, position: int) -> dict:
+    """Move the edge `element_id` (into a merge node) to input `position`; every edge into that node is
+    then numbered 0, 1, ... in the new order, so no two share a number."""
+    graph = copy.deepcopy(graph)
+    edge = find_edge(graph, element_id)
+    if edge is None or not is_merge(graph, edge["target"]):
+        return graph
+    order = [e for e in merge_inputs(graph, edge["target"]) if e is not edge]
+    order.insert(max(0, min(position, len(order))), edge)
+    for k, e in enumerate(order):
+        e["input"] = k
+    return with_version(graph)
+
+
+def with_version(graph: dict) -> dict:
+    """Version 2 once the graph branches (a fork, a merge node or a numbered input), else as it was: a
+    chain drawn on the canvas stays a version-1 graph that any DragDL reads."""
+    forks = len({e["source"] for e in graph["edges"]}) < len(graph["edges"])
+    if forks or any(is_merge(graph, n["id"]) for n in graph["nodes"]) or any(
+            e.get("input") is not None for e in graph["edges"]):
+        graph["version"] = 2
+    return graph
 
 
 # -- taking back browser changes ---------------------------------------------------------------------
@@ -155,7 +200,7 @@ def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, 
             known.add(pair)
             drawn = True
     if drawn:  # a new connection changes the structure: lay it out again, as an insert does
-        graph = tidy(graph)
+        graph = tidy(with_version(graph))
     clicked = value.get("selectedId")
     if clicked and (clicked in nodes or find_edge(graph, clicked)):
         selected = clicked
@@ -170,7 +215,7 @@ def same_drawing(reported: dict, nodes: list[dict], edges: list[dict]) -> bool:
         return sorted((n.get("id"), (n.get("data") or {}).get("content"), repr(n.get("style"))) for n in items)
 
     def edge_key(items):
-        return sorted((e.get("id"), repr(e.get("style"))) for e in items)
+        return sorted((e.get("id"), repr(e.get("style")), e.get("label") or "") for e in items)
 
     return (node_key(reported.get("nodes") or []) == node_key(nodes)
             and edge_key(reported.get("edges") or []) == edge_key(edges))
@@ -208,7 +253,7 @@ def add_node(graph: dict, type_name: str, after: str | None = None) -> tuple[dic
             outgoing[0]["source"] = new_id
         graph["edges"].append({"source": after, "target": new_id})
     graph["nodes"].append({"id": new_id, "type": type_name, "params": {}})
-    return tidy(graph), new_id
+    return tidy(with_version(graph)), new_id
 
 
 def delete_element(graph: dict, element_id: str) -> dict:
@@ -221,11 +266,13 @@ def delete_element(graph: dict, element_id: str) -> dict:
     if _node(graph, element_id) is None:
         return graph
     inputs = [e["source"] for e in graph["edges"] if e["target"] == element_id]
-    outputs = [e["target"] for e in graph["edges"] if e["source"] == element_id]
+    outputs = [e for e in graph["edges"] if e["source"] == element_id]
     graph["nodes"] = [n for n in graph["nodes"] if n["id"] != element_id]
     graph["edges"] = [e for e in graph["edges"] if element_id not in (e["source"], e["target"])]
-    if len(inputs) == 1 and len(outputs) == 1:
-        graph["edges"].append({"source": inputs[0], "target": outputs[0]})
+    if len(inputs) == 1 and len(outputs) == 1 and not any(
+            e["source"] == inputs[0] and e["target"] == outputs[0]["target"] for e in graph["edges"]):
+        # the bridge keeps the place the deleted node had among a merge node's inputs
+        graph["edges"].append({**outputs[0], "source": inputs[0]})
     return tidy(graph)
 
 

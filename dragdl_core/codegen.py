@@ -5,6 +5,7 @@ the training loop - and leaves the bookkeeping (data splits, metrics, checkpoint
 `dragdl_core.runtime`. `python train.py --run-dir DIR` trains; running it again resumes."""
 from __future__ import annotations
 
+import keyword
 import re
 import textwrap
 
@@ -24,11 +25,11 @@ def _shape_comment(node, analysis: Analysis) -> str:
 
 def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
     lines, converted = [], False
-    for previous, node in zip(analysis.order, analysis.order[1:]):
+    for node in analysis.order[1:]:
         node_type = registry.get(node.type)
         if node_type.category != "transform":
             continue
-        analysis.context.in_shape = analysis.shapes[previous.id]  # e.g. RandomRotation's fill per channel count
+        analysis.context.in_shape = analysis.shapes[analysis.inputs[node.id][0]]  # e.g. RandomRotation's fill per channel count
         params = analysis.params[node.id]
         code = node_type.code(params, analysis.context)
         if not training and node_type.train_only(params):
@@ -45,18 +46,106 @@ def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
     return lines
 
 
+MODEL_CATEGORIES = ("layer", "backbone", "head")
+
+
+def _model_nodes(analysis: Analysis) -> list:
+    return [n for n in analysis.order if registry.get(n.type).category in MODEL_CATEGORIES]
+
+
+def _layer_code(node, analysis: Analysis) -> list[str]:
+    """The node's layer(s) as code lines: one expression, or several for a node that is a few layers."""
+    analysis.context.in_shape = analysis.shapes[analysis.inputs[node.id][0]]
+    code = registry.get(node.type).code(analysis.params[node.id], analysis.context)
+    return code if isinstance(code, list) else [code]
+
+
 def _model_lines(analysis: Analysis) -> list[str]:
     lines = []
-    for previous, node in zip(analysis.order, analysis.order[1:]):
-        node_type = registry.get(node.type)
-        if node_type.category not in ("layer", "backbone", "head"):
-            continue
-        analysis.context.in_shape = analysis.shapes[previous.id]
-        code = node_type.code(analysis.params[node.id], analysis.context)
-        parts = code if isinstance(code, list) else [code]
+    for node in _model_nodes(analysis):
         lines.append(_shape_comment(node, analysis))
-        lines.extend(f"{part}," for part in parts)
+        lines.extend(f"{part}," for part in _layer_code(node, analysis))
     return lines
+
+
+def is_branching(analysis: Analysis) -> bool:
+    """A model with a merge node (and so a fork before it) cannot be an nn.Sequential."""
+    return any(registry.get(n.type).merge for n in analysis.order)
+
+
+# Names a variable or `self.` attribute in the generated model must not take: Python's keywords, the
+# script's own names, and nn.Layer's public attributes (a node called `train` must not hide Layer.train).
+RESERVED = set(keyword.kwlist) | {
+    "self", "super", "paddle", "nn", "T", "num_classes", "training", "None", "True", "False",
+    "add_module", "add_parameter", "add_sublayer", "apply", "astype", "backward", "bfloat16", "buffers",
+    "children", "clear_gradients", "cpu", "create_parameter", "create_tensor", "create_variable", "cuda",
+    "double", "eval", "extra_repr", "float", "float16", "forward", "full", "full_name", "get_buffer",
+    "get_extra_state", "get_parameter", "get_sublayer", "get_submodule", "half", "load_dict",
+    "load_state_dict", "modules", "named_buffers", "named_children", "named_modules", "named_parameters",
+    "named_sublayers", "parameters", "register_buffer", "register_forward_hook", "register_forward_post_hook",
+    "register_forward_pre_hook", "register_module", "register_parameter", "register_state_dict_hook",
+    "requires_grad_", "set_dict", "set_state_dict", "set_sublayer", "set_submodule", "sharded_state_dict",
+    "state_dict", "sublayers", "to", "to_static_state_dict", "train", "type", "xpu", "zero_grad"}
+
+
+def python_names(ids) -> dict[str, str]:
+    """A Python identifier for each node id (ids may hold `.:-` or start with a digit), unique and unreserved."""
+    names, taken = {}, set()
+    for node_id in ids:
+        name = re.sub(r"\W", "_", node_id)
+        if not name[0].isalpha():
+            name = "n" + name
+        while name in RESERVED or name in taken:
+            name += "_"
+        names[node_id] = name
+        taken.add(name)
+    return names
+
+
+def _model_class(analysis: Analysis) -> str:
+    """`class Net(nn.Layer)`: one attribute per model node, and a forward with one line per node in
+    topological order, each tensor named after its node, so the code reads like the graph."""
+    nodes = _model_nodes(analysis)
+    first_input = analysis.inputs[nodes[0].id][0]  # the last transform (or the dataset)
+    names = python_names([first_input] + [n.id for n in nodes])
+    init, forward = [], []
+    for node in nodes:
+        node_type, name = registry.get(node.type), names[node.id]
+        inputs = [names[i] for i in analysis.inputs[node.id]]
+        comment = f"  # {node.type} -> {analysis.shapes[node.id]}"
+        if node_type.merge:
+            forward.append(f"{name} = {node_type.merge_code(analysis.params[node.id], inputs)}{comment}")
+            continue
+        parts = _layer_code(node, analysis)
+        init.append(_shape_comment(node, analysis))
+        if len(parts) == 1:
+            init.append(f"self.{name} = {parts[0]}")
+        else:
+            init += [f"self.{name} = nn.Sequential("] + [f"    {part}," for part in parts] + [")"]
+        forward.append(f"{name} = self.{name}({inputs[0]}){comment}")
+    forward.append(f"return {names[nodes[-1].id]}")
+    return f'''class Net(nn.Layer):
+    """The model part of the graph; each line of `forward` is one node, named after its id."""
+
+    def __init__(self, num_classes):
+        super().__init__()
+{_indent(init, 8)}
+
+    def forward(self, {names[first_input]}):
+{_indent(forward, 8)}
+
+
+def build_model(num_classes):
+    return Net(num_classes)
+'''
+
+
+def _sequential(analysis: Analysis) -> str:
+    return f'''def build_model(num_classes):
+    return nn.Sequential(
+{_indent(_model_lines(analysis), 8)}
+    )
+'''
 
 
 def has_random_transform(analysis: Analysis) -> bool:
@@ -67,7 +156,7 @@ def has_random_transform(analysis: Analysis) -> bool:
 
 def _caches_features(analysis: Analysis, random_train: bool) -> bool:
     """A frozen backbone with no random transform before it gives the same features every epoch."""
-    return not random_train and any(
+    return not random_train and not is_branching(analysis) and any(
         registry.get(n.type).caches_features(analysis.params[n.id])
         for n in analysis.order)
 
@@ -147,11 +236,7 @@ eval_transform = T.Compose([
 ])
 
 
-def build_model(num_classes):
-    return nn.Sequential(
-{_indent(_model_lines(analysis), 8)}
-    )
-
+{_model_class(analysis) if is_branching(analysis) else _sequential(analysis)}
 
 def make_optimizer(model):
     lr = {lr_code}

@@ -1,4 +1,4 @@
-"""The graph document (format `dragdl.graph`, version 1): schema, JSON load/save and ordering."""
+"""The graph document (format `dragdl.graph`, versions 1 and 2): schema, JSON load/save and ordering."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 FORMAT = "dragdl.graph"
-VERSION = 1
+VERSION = 1          # what new graphs get unless they branch
+VERSIONS = (1, 2)    # 2: branches in the model part, Add/Concat merges, `input` on edges
 MAX_NODES = 20_000
 
 
@@ -34,11 +35,13 @@ class Node(_Strict):
 class Edge(_Strict):
     source: str
     target: str
+    # Version 2: the position of this input on a merge node (Concat joins in this order); None elsewhere.
+    input: int | None = Field(default=None, ge=0, le=MAX_NODES)
 
 
 class Graph(_Strict):
     format: Literal["dragdl.graph"] = FORMAT
-    version: Literal[1] = VERSION
+    version: Literal[1, 2] = VERSION
     name: str = Field(default="untitled", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     nodes: list[Node] = Field(default_factory=list, max_length=MAX_NODES)
     edges: list[Edge] = Field(default_factory=list, max_length=MAX_NODES)
@@ -69,8 +72,9 @@ def parse_graph(data: Any) -> Graph:
         raise GraphError(f"not a DragDL graph: expected a JSON object, got {type(data).__name__}")
     if data.get("format") != FORMAT:
         raise GraphError(f"not a DragDL graph: 'format' must be \"{FORMAT}\"")
-    if data.get("version") != VERSION:
-        raise GraphError(f"unsupported graph version {data.get('version')!r}; this DragDL reads version {VERSION}")
+    if data.get("version") not in VERSIONS:
+        raise GraphError(f"unsupported graph version {data.get('version')!r}; this DragDL reads versions "
+                         f"{' and '.join(map(str, VERSIONS))}")
     try:
         return Graph.model_validate(data)
     except ValidationError as err:

@@ -84,6 +84,18 @@ class NodeType:
         """A Python expression that builds this node in the generated script."""
         raise NotImplementedError(self.name)
 
+    # -- merge nodes (version 2): several inputs joined into one tensor --------------------------------
+    merge: ClassVar[bool] = False  # True for Add and Concat: two or more ordered inputs, no weights
+
+    def merge_shape(self, params: dict[str, Any], inputs: list[tuple[str, list[int]]], ctx: Context) -> list[int]:
+        """The shape after joining `inputs` ((source id, shape) in input order); ShapeError naming each
+        input's shape when they cannot be joined. Only merge nodes override it."""
+        raise NotImplementedError(self.name)
+
+    def merge_code(self, params: dict[str, Any], names: list[str]) -> str:
+        """The expression in the generated `forward` that joins the tensors called `names`, in order."""
+        raise NotImplementedError(self.name)
+
     # -- optional hooks: declared here with the answer most node types give, overridden where it differs --
     imports: ClassVar[tuple[str, ...]] = ()  # extra import lines the generated script needs for this node
 
@@ -100,9 +112,15 @@ class NodeType:
         """Whether its output is the same every epoch, so it can be computed once (a frozen backbone)."""
         return False
 
+    def inputs_doc(self) -> str:
+        """How many inputs the node takes, for `nodes --json` and the docs."""
+        if self.merge:
+            return "2 or more, in order (the edge's `input`)"
+        return "none" if self.category == "dataset" else "1"
+
     def to_doc(self) -> dict:
         return {"type": self.name, "category": self.category, "group": PALETTE_GROUPS[self.category],
-                "description": self.description,
+                "description": self.description, "inputs": self.inputs_doc(),
                 "params": {k: p.to_doc() for k, p in self.params.items()}}
 
 

@@ -16,12 +16,15 @@ def summarize(source) -> dict:
     at the first node whose shape is not known, so the canvas can show the part that is sound."""
     analysis = source if isinstance(source, Analysis) else analyze(source)
     rows = []
-    for previous, node in zip(analysis.order, analysis.order[1:]):
+    for node in analysis.order[1:]:
         if node.id not in analysis.shapes:
-            break
+            if analysis.graph.version == 1:
+                break
+            continue  # another branch may still be known
         node_type = registry.get(node.type)
         if node_type.category in MODEL_CATEGORIES:
-            rows.extend(dict(row, node=node.id) for row in node_rows(node_type, node, analysis, previous.id))
+            first_input = analysis.inputs[node.id][0]
+            rows.extend(dict(row, node=node.id) for row in node_rows(node_type, node, analysis, first_input))
     return {"rows": rows, "parameters": sum(r["parameters"] for r in rows),
             "trainable": sum(r["trainable"] for r in rows), "errors": analysis.errors}
 

@@ -18,6 +18,10 @@ EXAMPLES_DIR = REPO_ROOT / "examples"
 EXAMPLES = {
     "digits-small-cnn": ("First steps: a small CNN on 8×8 handwritten digits", "98%", "15 s"),
     "shapes-augment": ("Augmentation: coloured shapes with random affine, colour jitter and flips", "91%", "40 s"),
+    "digits-residual-block": ("A residual block on Digits: the skip edge adds the block's input to its output, "
+                              "so the convolutions only learn a correction", "96%", "70 s"),
+    "shapes-two-branch": ("Two-branch module on Shapes: a 1×1 and a 5×5 convolution see the same features at "
+                          "two scales, Concat stacks both as channels", "90%", "80 s"),
     "imagefolder-shapes-demo": ("Your own images: a folder dataset (make 'shapes-demo' on the Datasets page first)",
                                 "98%", "75 s"),
     "mnist": ("MNIST digits, 28×28", None, None),

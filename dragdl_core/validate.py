@@ -22,7 +22,8 @@ class Analysis:
     graph: Graph
     errors: list[dict] = field(default_factory=list)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # resolved, defaults filled
-    order: list[Node] = field(default_factory=list)                  # path order when the structure is sound
+    order: list[Node] = field(default_factory=list)                  # topological order when the structure is sound
+    inputs: dict[str, list[str]] = field(default_factory=dict)       # node id -> its input ids, in input order
     shapes: dict[str, list[int]] = field(default_factory=dict)
     context: Context = field(default_factory=Context)
 
@@ -52,7 +53,8 @@ def analyze(source: Graph | dict | str) -> Analysis:
             return result
     result = Analysis(graph=source)
     types = _check_nodes(result)
-    structure_ok = _check_structure(result, types)
+    check = _check_structure if source.version == 1 else _check_structure_v2
+    structure_ok = check(result, types)
     if structure_ok:
         _infer_shapes(result, types)
     return result
@@ -110,8 +112,18 @@ def _check_structure(result: Analysis, types: dict) -> bool:
         seen_edges.add((edge.source, edge.target))
         succ[edge.source].append(edge.target)
         pred[edge.target].append(edge.source)
+        if edge.input is not None:
+            result.error(edge.target, "input", "input_needs_version_2",
+                         f"edge {edge.source} -> {edge.target} has an `input`; ordered inputs need a "
+                         "version 2 graph (\"version\": 2)")
 
     sound = True
+    for node_id, node_type in types.items():
+        if node_type.merge:
+            sound = False
+            result.error(node_id, "type", "merge_needs_version_2",
+                         f"{node_type.name} '{node_id}' joins branches; branches need a version 2 graph "
+                         "(\"version\": 2)")
     for node_id in ids:
         if len(succ[node_id]) > 1:
             sound = False
@@ -169,6 +181,7 @@ def _check_structure(result: Analysis, types: dict) -> bool:
         return False
     by_id = {n.id: n for n in graph.nodes}
     result.order = [by_id[i] for i in order]
+    result.inputs = {b: [a] for a, b in zip(order, order[1:])}
     _check_order(result, result.order, types)
     return True
 
@@ -198,18 +211,20 @@ def _find_cycle(ids: set, succ: dict) -> list[str]:
     return []
 
 
+RANK = {"dataset": 0, "transform": 1, "layer": 2, "backbone": 2, "head": 3, "trainer": 4}
+
+
 def _check_order(result: Analysis, order: list[Node], types: dict) -> None:
-    """The categories along the path must read dataset, transforms, (Backbone | layers), head, Trainer."""
-    rank = {"dataset": 0, "transform": 1, "layer": 2, "backbone": 2, "head": 3, "trainer": 4}
-    last = 0
+    """The categories along every path must read dataset, transforms, (Backbone | layers), head, Trainer."""
+    rank = RANK
     seen_model = None
     for node in order:
         category = types[node.id].category
+        last = max((rank[types[i].category] for i in result.inputs.get(node.id, ())), default=0)
         if rank[category] < last:
             result.error(node.id, "edges", "out_of_order",
                          f"{node.type} '{node.id}' is a {category} and cannot come after a later stage; "
                          f"the order is {ORDER_HELP}")
-        last = max(last, rank[category])
         if category in ("layer", "backbone"):
             if seen_model and (category == "backbone" or seen_model == "backbone"):
                 result.error(node.id, "edges", "backbone_and_layers",
@@ -237,21 +252,194 @@ def _infer_shapes(result: Analysis, types: dict) -> None:
     except ShapeError as err:
         result.error(dataset.id, err.field, "dataset_unavailable", err.message, err.detail)
         return
-    shape = list(ctx.image_shape)
-    result.shapes[dataset.id] = shape
+    result.shapes[dataset.id] = list(ctx.image_shape)
     deadline = ctx.extra["deadline"] = time.monotonic() + TIME_BUDGET_S
     for node in result.order[1:]:
-        if node.id in broken:
-            return
+        sources = result.inputs[node.id]
+        if node.id in broken or any(i not in result.shapes for i in sources):
+            continue  # nothing after a broken node is known; other branches still are
         if time.monotonic() >= deadline:
             result.error(node.id, None, "time_budget", f"{node.type} '{node.id}': validation stopped here, after "
                          f"{TIME_BUDGET_S:g} s for the whole graph; make the Lambdas before it cheaper")
             return
-        ctx.in_shape = shape
+        node_type, params = types[node.id], result.params[node.id]
+        ctx.in_shape = result.shapes[sources[0]]
         ctx.extra["current_node"] = node.id
         try:
-            shape = types[node.id].infer_shape(result.params[node.id], shape, ctx)
+            if node_type.merge:
+                shape = node_type.merge_shape(params, [(i, result.shapes[i]) for i in sources], ctx)
+            else:
+                shape = node_type.infer_shape(params, ctx.in_shape, ctx)
         except ShapeError as err:
             result.error(node.id, err.field, "bad_shape", f"{node.type} '{node.id}': {err.message}")
-            return
+            continue
         result.shapes[node.id] = list(shape)
+
+
+def _check_structure_v2(result: Analysis, types: dict) -> bool:
+    """Version 2: the dataset and transforms form one chain, the model part may fork and join again at
+    Add/Concat (ordered inputs), and every node lies on a path from the dataset to the Trainer. Returns
+    True when the graph could be put in topological order (`result.order`, `result.inputs`)."""
+    graph = result.graph
+    ids = {n.id for n in graph.nodes}
+    succ, in_edges = defaultdict(list), defaultdict(list)
+    seen_edges = set()
+    for edge in graph.edges:
+        missing = [end for end in (edge.source, edge.target) if end not in ids]
+        if missing:
+            present = next((end for end in (edge.source, edge.target) if end in ids), None)
+            result.error(present, "edges", "missing_node",
+                         f"edge {edge.source} -> {edge.target} points to no node '{missing[0]}'")
+            continue
+        if (edge.source, edge.target) in seen_edges:
+            result.error(edge.source, "edges", "duplicate_edge", f"edge {edge.source} -> {edge.target} is given twice")
+            continue
+        seen_edges.add((edge.source, edge.target))
+        succ[edge.source].append(edge.target)
+        in_edges[edge.target].append(edge)
+
+    sound = True
+    for node in graph.nodes:
+        node_type, edges, outs = types.get(node.id), in_edges[node.id], succ[node.id]
+        if node_type is None:
+            continue
+        if len(outs) < 2 and not node_type.merge and (not edges or (len(edges) == 1 and edges[0].input is None)):
+            continue  # the common case, a link in a chain: nothing to check (keeps 10,000 nodes fast)
+        sources = [e.source for e in edges]
+        if node_type.merge:
+            if len(edges) < 2:
+                sound = False
+                got = f"1 (from '{sources[0]}')" if sources else "none"
+                result.error(node.id, "edges", "merge_one_input",
+                             f"{node.type} '{node.id}' joins two or more inputs, got {got}; connect another branch to it")
+            taken = {}
+            for e in edges:
+                if e.input is None:
+                    continue
+                if e.input in taken:
+                    sound = False
+                    result.error(node.id, "input", "duplicate_input",
+                                 f"{node.type} '{node.id}': '{taken[e.input]}' and '{e.source}' both come in as "
+                                 f"input {e.input}; give each edge its own input number")
+                taken.setdefault(e.input, e.source)
+        else:
+            for e in edges:
+                if e.input is not None:
+                    sound = False
+                    result.error(node.id, "input", "input_not_merge",
+                                 f"edge {e.source} -> {node.id} has input {e.input}, but {node.type} '{node.id}' "
+                                 "takes one input; only Add and Concat have numbered inputs")
+            if len(edges) > 1:
+                sound = False
+                result.error(node.id, "edges", "merge",
+                             f"'{node.id}' has {len(edges)} inputs ({', '.join(sources)}); {node.type} takes one: "
+                             "join the branches with an Add or Concat node first")
+        if len(outs) > 1 and node_type.category not in ("layer", "backbone"):
+            sound = False
+            where = ("the dataset and transforms form one chain; branches start after the last transform"
+                     if node_type.category in ("dataset", "transform") else "exactly one path reaches the Trainer")
+            result.error(node.id, "edges", "fork_in_transforms" if node_type.category in ("dataset", "transform")
+                         else "branch", f"'{node.id}' feeds {len(outs)} nodes ({', '.join(outs)}); {where}")
+
+    cycle = [] if _acyclic(ids, succ, in_edges) else _find_cycle(ids, succ)  # the search only to name it
+    if cycle:
+        sound = False
+        result.error(cycle[0], "edges", "cycle", "cycle: " + " -> ".join(cycle + [cycle[0]]))
+
+    by_cat = _count_ends(result, types, ids)
+    if not sound or len(by_cat["dataset"]) != 1 or len(types) < len(ids):
+        return False
+    start = by_cat["dataset"][0]
+    if in_edges[start]:
+        result.error(start, "edges", "dataset_has_input", f"dataset '{start}' must be the first node, but "
+                     f"'{in_edges[start][0].source}' feeds it")
+        return False
+
+    reached = _reach(start, succ)
+    pred = {i: [e.source for e in in_edges[i]] for i in ids}
+    by_id = {n.id: n for n in graph.nodes}
+    # The order and inputs of what the dataset reaches, even while the graph is unfinished (no head yet, a
+    # branch not joined): shape inference then shows shapes on every node of every branch built so far.
+    result.order = [by_id[i] for i in _topological(start, succ, {i: [p for p in pred[i] if p in reached]
+                                                                 for i in reached})]
+    result.inputs = {}
+    for node_id, edges in in_edges.items():  # numbered inputs first, by number; the rest in edge order
+        numbered = sorted((e for e in edges if e.input is not None), key=lambda e: e.input)
+        result.inputs[node_id] = [e.source for e in numbered] + [e.source for e in edges if e.input is None]
+    if len(by_cat["trainer"]) != 1:
+        return True
+    trainer = by_cat["trainer"][0]
+    leads_on = _reach(trainer, pred)
+    for node in graph.nodes:
+        if node.id not in reached:
+            if node.id == trainer:
+                result.error(node.id, "edges", "off_path", f"nothing leads to the Trainer '{trainer}' yet; "
+                             "connect the ClassifierHead to it")
+            else:
+                result.error(node.id, "edges", "off_path",
+                             f"'{node.id}' is not on a path from '{start}'; connect it or delete it")
+        elif node.id not in leads_on and not succ[node.id]:
+            result.error(node.id, "edges", "dangling",
+                         f"the branch ending at '{node.id}' leads nowhere; connect it to an Add or Concat "
+                         f"(or on towards the Trainer '{trainer}'), or delete it")
+    if len(reached) < len(ids) or len(leads_on) < len(ids):
+        return True
+    _check_order(result, result.order, types)
+    if len(by_cat["head"]) == 0:
+        result.error(trainer, "edges", "no_head",
+                     f"put a ClassifierHead before the Trainer '{trainer}'; the order is {ORDER_HELP}")
+    return True
+
+
+def _count_ends(result: Analysis, types: dict, ids: set) -> dict[str, list[str]]:
+    """Node ids by category; errors for a missing or second dataset or Trainer."""
+    by_cat = defaultdict(list)
+    for node in result.graph.nodes:
+        if node.id in types:
+            by_cat[types[node.id].category].append(node.id)
+    for category, label in (("dataset", "dataset"), ("trainer", "Trainer")):
+        found = by_cat[category]
+        if not found and not (result.errors and len(types) < len(ids)):
+            result.error(None, None, f"no_{category}", f"the graph has no {label} node; every graph needs exactly one")
+        for extra in found[1:]:
+            result.error(extra, "type", f"two_{category}s",
+                         f"'{extra}' is a second {label} (the first is '{found[0]}'); a graph has exactly one")
+    return by_cat
+
+
+def _acyclic(ids: set, succ: dict, in_edges: dict) -> bool:
+    """Kahn's count: every node can be taken once its inputs are (cheaper than searching for a cycle)."""
+    waiting = {i: len(in_edges[i]) for i in ids}
+    ready = [i for i, n in waiting.items() if n == 0]
+    taken = 0
+    while ready:
+        taken += 1
+        for nxt in succ.get(ready.pop(), ()):
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                ready.append(nxt)
+    return taken == len(ids)
+
+
+def _reach(start: str, links: dict) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for nxt in links.get(stack.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _topological(start: str, succ: dict, pred: dict) -> list[str]:
+    """Kahn's order, depth first (a stack), so one branch is written out before the next one starts."""
+    waiting = {i: len(p) for i, p in pred.items()}
+    order, stack = [], [start]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for nxt in reversed(succ.get(node, ())):
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                stack.append(nxt)
+    return order

@@ -65,6 +65,17 @@ def layer_graph(layer_type: str) -> dict:
                  "edges": [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:])]}
         if analyze(graph).ok:
             return graph
+    if registry.get(layer_type).merge:  # Add, Concat (version 2): join a Conv2D with a ReLU of it
+        nodes = [data, resize, normalize, {"id": "conv", "type": "Conv2D", "params": {"out_channels": 4}},
+                 {"id": "relu", "type": "ReLU", "params": {}}, {"id": "layer", "type": layer_type, "params": {}},
+                 head, trainer]
+        edges = [("data", "resize"), ("resize", "norm"), ("norm", "conv"), ("conv", "relu"), ("layer", "head"),
+                 ("head", "train")]
+        graph = {"format": "dragdl.graph", "version": 2, "name": f"{layer_type}-export", "nodes": nodes,
+                 "edges": [{"source": a, "target": b} for a, b in edges]
+                 + [{"source": "relu", "target": "layer", "input": 0}, {"source": "conv", "target": "layer", "input": 1}]}
+        if analyze(graph).ok:
+            return graph
     raise AssertionError(f"no test graph makes {layer_type} valid; add a prefix for it")
 
 

@@ -62,7 +62,16 @@ def test_every_backbone_gives_the_eager_features_on_the_inference_path(arch, tmp
 
 
 def layer_graph(type_name: str) -> dict:
-    """Shapes (RGB, 32 px) -> Conv2D -> the layer (with its defaults) -> head -> Trainer."""
+    """Shapes (RGB, 32 px) -> Conv2D -> the layer (with its defaults) -> head -> Trainer. A merge node
+    (Add, Concat) joins the Conv2D with a ReLU of it (version 2), a residual connection in miniature."""
+    if registry.get(type_name).merge:
+        graph = layer_graph("ReLU")
+        graph["version"] = 2
+        graph["nodes"].append({"id": "merge", "type": type_name, "params": {}})
+        graph["edges"] = [e for e in graph["edges"] if e["source"] != "n2"] + [
+            {"source": "n1", "target": "merge", "input": 0}, {"source": "n2", "target": "merge", "input": 1},
+            {"source": "merge", "target": "n3"}]
+        return graph
     before = [("Conv2D", {"out_channels": 4, "kernel_size": 3, "padding": 1})]
     if type_name == "Linear":
         before.append(("Flatten", {}))

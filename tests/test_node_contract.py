@@ -37,9 +37,26 @@ SMALL_SHAPES = ("Shapes", {"image_size": 32, "samples_per_class": 10})
 TAIL = [("ClassifierHead", {}), ("Trainer", {"epochs": 1})]
 
 
+def merge_graph(type_name, branches, image_size=32):
+    """Version 2: Shapes, then one Conv2D per entry of `branches` ((out_channels, stride), all fed by the
+    same ReLU), joined by `type_name` (in branch order) into the head; the merge node is "merge"."""
+    nodes = [{"id": "data", "type": "Shapes", "params": {"image_size": image_size, "samples_per_class": 10}},
+             {"id": "stem", "type": "ReLU", "params": {}},
+             {"id": "merge", "type": type_name, "params": {}},
+             {"id": "head", "type": "ClassifierHead", "params": {}}, {"id": "train", "type": "Trainer", "params": {"epochs": 1}}]
+    edges = [{"source": "data", "target": "stem"}, {"source": "merge", "target": "head"},
+             {"source": "head", "target": "train"}]
+    for k, (channels, stride) in enumerate(branches):
+        nodes.append({"id": f"b{k}", "type": "Conv2D", "params": {"out_channels": channels, "stride": stride}})
+        edges += [{"source": "stem", "target": f"b{k}"}, {"source": f"b{k}", "target": "merge", "input": k}]
+    return {"format": "dragdl.graph", "version": 2, "name": "contract", "nodes": nodes, "edges": edges}
+
+
 def graph_with(type_name, datasets_dir):
     """A small valid graph holding `type_name` with its default parameters, and the node's id."""
     category = registry.get(type_name).category
+    if registry.get(type_name).merge:
+        return merge_graph(type_name, [(8, 1), (8, 1)]), "merge"
     if category == "dataset":
         params = {"name": make_image_folder(datasets_dir)} if type_name == "ImageFolder" else {}
         return chain_graph((type_name, params), *TAIL), "n0"
@@ -104,7 +121,10 @@ def test_a_transform_produces_the_shape_it_infers(type_name, tmp_path):
         assert list(out.shape) == result.shapes[node_id]
 
 
-@pytest.mark.parametrize("type_name", [t for t in TESTABLE if registry.get(t).category in ("layer", "head")])
+# Merge nodes (Add, Concat) take several inputs, so they are not a step of an nn.Sequential: their contract is
+# test_a_merge_produces_the_shape_it_infers below.
+@pytest.mark.parametrize("type_name", [t for t in TESTABLE if registry.get(t).category in ("layer", "head")
+                                       and not registry.get(t).merge])
 def test_a_layer_produces_the_shape_it_infers(type_name, tmp_path):
     import paddle
 
@@ -117,6 +137,31 @@ def test_a_layer_produces_the_shape_it_infers(type_name, tmp_path):
     index = [n.id for n in result.order].index(node_id) - 1  # position inside nn.Sequential
     upto = model if registry.get(type_name).category == "head" else model[: index + 1]
     assert list(upto(x).shape[1:]) == result.shapes[node_id]
+
+
+MERGE_CASES = [("Add", [(8, 1), (8, 1)], 32), ("Add", [(4, 2), (4, 2), (4, 2)], 20), ("Add", [(16, 1)] * 4, 12),
+               ("Concat", [(8, 1), (4, 1)], 32), ("Concat", [(3, 2), (5, 2), (1, 2)], 20), ("Concat", [(2, 1)] * 4, 12)]
+
+
+@pytest.mark.parametrize("type_name,branches,size", MERGE_CASES)
+def test_a_merge_produces_the_shape_it_infers(type_name, branches, size, tmp_path):
+    """Add and Concat with several input counts and shapes: what the merge hands the head is the shape inferred."""
+    import paddle
+
+    result = analyze(merge_graph(type_name, branches, size))
+    assert result.ok, result.errors
+    module = load_script(compile_graph(result), tmp_path)
+    model = module.build_model(result.context.num_classes)
+    model.eval()
+    seen = []
+    model.head.register_forward_pre_hook(lambda layer, inputs: seen.append(list(inputs[0].shape[1:])))
+    out = model(paddle.rand([2, *result.shapes["data"]]))
+    assert seen == [result.shapes["merge"]]
+    assert list(out.shape) == [2, result.context.num_classes]
+    if type_name == "Concat":
+        assert result.shapes["merge"][0] == sum(channels for channels, _ in branches)
+    from dragdl_core.summary import summarize  # the canvas's parameter count, from shapes, for every branch
+    assert summarize(result)["parameters"] == sum(int(np.prod(p.shape)) for p in model.parameters())
 
 
 @pytest.mark.parametrize("type_name", ["Digits", "Shapes", "ImageFolder"])
