@@ -76,17 +76,39 @@ def cmd_run(args) -> int:
 def cmd_predict(args) -> int:
     from ..runtime.predict import PredictError, Predictor
 
+    if args.explain and len(args.images) != 1:
+        raise UserError("--explain writes one heat map: give exactly one image with it")
+    if args.explain_class and not args.explain:
+        raise UserError("--explain-class needs --explain OUT.png")
+    if args.explain and Path(args.explain).suffix.lower() != ".png":
+        raise UserError(f"{args.explain}: --explain writes a PNG; name the file *.png")
+    explained = None
     try:
         predictor = Predictor(args.run_dir)
         results = [predictor.predict(Path(image)) for image in args.images]
+        if args.explain:
+            from ..runtime.gradcam import explain
+            explained = explain(args.run_dir, Path(args.images[0]), args.explain_class)
     except PredictError as err:
         raise UserError(str(err)) from None
+    if explained is not None:
+        out = Path(args.explain)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            explained.save(out)
+        except OSError as err:
+            raise UserError(f"cannot write {out}: {err.strerror or err}") from None
     if args.json:
-        print_json([{"image": r.source, "top": r.top, "probabilities": r.probabilities} for r in results])
+        rows = [{"image": r.source, "top": r.top, "probabilities": r.probabilities} for r in results]
+        if explained is not None:
+            rows[0].update(explain=args.explain, explained=explained.class_name)
+        print_json(rows)
     else:
         for r in results:
             best = list(r.probabilities.items())[:3]
             print(f"{r.source}: " + ", ".join(f"{name} {p:.1%}" for name, p in best))
+        if explained is not None:
+            print(f"Grad-CAM heat map for '{explained.class_name}' written to {args.explain}")
     return 0
 
 
@@ -122,6 +144,9 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="class probabilities for images, from a finished run")
     p.add_argument("run_dir")
     p.add_argument("images", nargs="+")
+    p.add_argument("--explain", metavar="OUT.png",
+                   help="also write a Grad-CAM heat map over the (one) image: where a conv model looked")
+    p.add_argument("--explain-class", metavar="CLASS", help="explain this class instead of the predicted one")
     add_json_option(p)
     p.set_defaults(handler=cmd_predict)
 
