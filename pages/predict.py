@@ -111,6 +111,27 @@ def _show(data: bytes, result) -> None:
         right.warning(f"The model is unsure: its best guess, {best}, has only {probability:.0%}. Check that "
                       "your image looks like the training images above; otherwise the answer means little.",
                       icon=":material/help:")
+    explain_view(data, result)
+
+
+def explain_view(data: bytes, result) -> None:
+    """Grad-CAM under the answer: where the model looked for the predicted class, or a class the student
+    picks. Computed by `gradcam.explain` (the runtime's one entry point, so it can move to a sandbox)."""
+    from dragdl_core.runtime.gradcam import explain
+
+    classes = list(result.probabilities)
+    left, right = st.columns([1, 2])
+    chosen = right.selectbox("Where did the model look for…", classes, index=0, key=f"cam:{result.source}",
+                             help="Grad-CAM: red = the parts of the image that raised this class's score most")
+    try:
+        with st.spinner("Computing the heat map…"):
+            cam = explain(folder, data, chosen, name=Path(result.source).name)
+    except PredictError as err:
+        right.info(str(err))
+        return
+    left.image(cam.overlay, caption=f"Grad-CAM for {cam.class_name}", width=240)
+    right.caption("Red areas raised the score of the chosen class; blue areas did not. If the heat sits on the "
+                  "background rather than the object, the model may have learned a shortcut.")
 
 
 if len(results) == 1:
