@@ -78,3 +78,49 @@ def importance(sweep_id: str) -> None:
         st.plotly_chart(optuna.visualization.plot_param_importances(study), key=f"sweep_importance:{sweep_id}")
     except Exception as err:  # noqa: BLE001 - e.g. every trial failed: say so, keep the page
         st.caption(f"No parameter importance yet: {err}")
+
+
+def _tunable(graph: dict) -> dict[str, object]:
+    """node.param -> its current value, for every number or choice parameter of the graph's nodes."""
+    from dragdl_core import registry
+    from dragdl_core.params import Choice, Float, Int
+
+    found = {}
+    for node in graph.get("nodes", []):
+        node_type = registry.get(node.get("type"))
+        for name, declared in (node_type.params.items() if node_type else []):
+            if isinstance(declared, (Int, Float, Choice)):
+                value = node.get("params", {}).get(name, None if declared.required else declared.default)
+                found[f"{node['id']}.{name}"] = value
+    return found
+
+
+def sweep_form(graph: dict, user: str, assignment: str | None, ready: bool) -> None:
+    """Build page: mark parameters to vary with their values (or ranges for TPE) and press Sweep: one task
+    per combination, followed on Monitor's Sweep view."""
+    with st.expander("Sweep: train several variants (vary parameters)"):
+        tunable = _tunable(graph)
+        chosen = st.multiselect("Parameters to vary", list(tunable), key="sweep_params",
+                                help="Each combination of the values below becomes one training task")
+        search = st.radio("Search", ["grid", "tpe"], horizontal=True, key="sweep_search",
+                          format_func=lambda s: {"grid": "every combination",
+                                                 "tpe": "Optuna TPE (ranges LOW..HIGH, add ,log)"}[s])
+        specs = []
+        for key in chosen:
+            values = st.text_input(f"{key} values (comma-separated)", value=str(tunable[key]),
+                                   key=f"sweep_values:{key}")
+            specs.append(f"{key}={values}")
+        trials = st.number_input("Trials", 1, 64, 4, key="sweep_trials") if search == "tpe" else None
+        if st.button("Sweep", key="sweep_go", disabled=not (ready and chosen)):
+            try:
+                result = task_service.submit_sweep(graph, user, specs, assignment=assignment, search=search,
+                                                   trials=trials)
+            except task_service.InvalidGraph as err:
+                st.error("; ".join(e["message"] for e in err.errors))
+                return
+            except task_service.TaskError as err:
+                st.error(str(err))
+                return
+            st.session_state["monitor_tasks"] = result["tasks"]
+            st.session_state["monitor_sweep"] = result["sweep"]
+            st.switch_page(page("monitor"))

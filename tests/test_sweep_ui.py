@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from task_service import redis_server  # noqa: F401  (fixture)
 from ui_fixtures import trained_run  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.timeout(300)
@@ -48,3 +49,28 @@ def test_monitor_shows_the_sweep_sorted_by_validation_accuracy_and_opens_the_bes
     at.button(key="sweep_best").click().run()
     assert not at.exception, at.exception
     assert at.session_state["graph"]["name"].endswith("-best")
+
+
+def test_a_sweep_marked_on_build_queues_its_grid_and_monitor_lists_it(redis_server):  # noqa: F811
+    from dragdl_core import tasks
+
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
+    at.run()
+    at.selectbox(key="template").select("digits-small-cnn").run()
+    at.multiselect(key="sweep_params").set_value(["conv1.out_channels", "train.learning_rate"]).run()
+    at.text_input(key="sweep_values:conv1.out_channels").set_value("4,8").run()
+    at.text_input(key="sweep_values:train.learning_rate").set_value("0.01,0.001,0").run()
+    at.button(key="sweep_go").click().run()
+    assert "train.learning_rate" in " ".join(e.value for e in at.error)  # 0 is refused, naming node.param
+    assert tasks.list_tasks() == []
+    at.text_input(key="sweep_values:train.learning_rate").set_value("0.01,0.001").run()
+    at.button(key="sweep_go").click().run()
+    assert not at.exception, at.exception
+    queued = tasks.list_tasks()
+    assert len(queued) == 4 and len({t["sweep"] for t in queued}) == 1
+    # Build switched to Monitor (AppTest follows switch_page): the Sweep view lists the four tasks
+    assert "Sweep" in [h.value for h in at.header]
+    table = at.dataframe[-1].value
+    assert sorted(table["task"]) == sorted(t["id"] for t in queued)
+    assert sorted(zip(table["conv1.out_channels"], table["train.learning_rate"])) == [
+        (4, 0.001), (4, 0.01), (8, 0.001), (8, 0.01)]
