@@ -13,6 +13,7 @@ from dragdl_core.codegen import compile_graph
 from dragdl_core.synthetic_shapes import SHAPE_NAMES, draw_one
 
 pytestmark = pytest.mark.slow
+ARTIFACTS = ROOT / "artifacts" / "ui"
 
 
 def shapes_graph(epochs=10):
@@ -99,6 +100,8 @@ def test_predict_explain_writes_the_heat_map_over_the_image(shapes_run, env, tmp
     assert result["explained"] == result["top"] and result["explain"] == str(out)
     with Image.open(out) as cam:
         assert cam.format == "PNG" and cam.width >= 128 and cam.mode == "RGB"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for docs/tuning.md (git-ignored)
+        cam.save(ARTIFACTS / "gradcam-circle.png")
         # the overlay differs from the plain image: the heat map is drawn on it
         plain = Image.open(image).convert("RGB").resize(cam.size, Image.NEAREST)
         assert np.abs(np.asarray(cam, float) - np.asarray(plain, float)).mean() > 10
