@@ -117,3 +117,21 @@ def test_a_model_without_convolution_gets_one_clear_line(tmp_path, env):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "no convolution layer" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "cam.png").exists()
+
+
+def test_a_frozen_backbone_model_is_explained_with_its_exported_weights(tmp_path, env):
+    """A Backbone (resnet18, frozen, features cached while training): the rebuilt eager model must find the
+    checkpoint that reproduces the exported model, and its last convolution gives a non-empty map."""
+    from dragdl_core.runtime.gradcam import explain
+
+    graph = example("backbone-shapes.json")
+    for node in graph["nodes"]:
+        if node["id"] == "data":
+            node["params"].update(samples_per_class=20, image_size=32)
+        if node["id"] == "train":
+            node["params"]["epochs"] = 1
+    run_dir = trained(tmp_path, graph, env, "backbone")
+    pixels = draw_one("circle", 32, np.random.RandomState(1), noise=0)
+    result = explain(run_dir, Image.fromarray(pixels), "circle")
+    assert result.heatmap.shape == (32, 32) and result.heatmap.max() == pytest.approx(1.0)
+    assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
