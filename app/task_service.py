@@ -95,3 +95,23 @@ def run_dir(task_id: str, user: str) -> Path:
 
 def logs(task_id: str, user: str, tail: int = 200) -> str:
     return listing.logs(task_id, user, tail, actor=current_actor())
+
+
+def sweep_results(sweep_id: str, user: str) -> list[dict]:
+    """A sweep's tasks with their varied values and best validation accuracy, best first (Optuna told of the
+    finished trials first), as `tasks list --sweep` shows them."""
+    from dragdl_core.tasks import sweeps
+
+    members = [t for t in list_tasks(user) if t.get("sweep") == sweep_id]
+    try:
+        sweeps.sync(sweep_id, members)
+    except Exception:  # noqa: BLE001 - a study that cannot be updated still leaves the table to show
+        pass
+    return sweeps.results(sweep_id, members)
+
+
+def submit_sweep(graph: dict, user: str, varies: list[str], assignment: str | None = None, **options) -> dict:
+    from dragdl_core.tasks import sweeps
+
+    _require()
+    return sweeps.submit_sweep(graph, user, varies, actor=current_actor(), assignment=assignment, **options)

@@ -226,4 +226,4 @@ def task_record(run_dir: Path, user: str) -> dict:
             "progress": 1.0 if state == "succeeded" else status.get("progress", 0.0),
             "error": status.get("error"), "queue_position": None, "eta_seconds": None,
             "accuracy": accuracy, "epoch": status.get("epoch"), "epochs": status.get("epochs"),
-            "run_dir": str(run_dir)}
+            "run_dir": str(run_dir), "sweep": task.get("sweep")}

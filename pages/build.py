@@ -146,6 +146,9 @@ def status_next_to_train() -> None:
 
 with train_row[1]:
     status_next_to_train()
+from app.sweep_view import sweep_form  # noqa: E402
+
+sweep_form(graph, current_user(), canvas_view.assignment(), ready)
 if canvas_view.assignment():
     st.caption(f"Assignment **{canvas_view.assignment()}**: what you train from this graph counts for it on the "
                "class leaderboard, whatever you name it.")

@@ -132,3 +132,7 @@ for task_id in finished:
                  width=84)
     else:
         st.caption("None: every test image was classified correctly.")
+
+from app.sweep_view import sweep_view  # noqa: E402
+
+sweep_view(tasks, user)

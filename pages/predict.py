@@ -120,6 +120,28 @@ def _show(data: bytes, result: dict) -> None:
         right.warning(f"The model is unsure: its best guess, {best}, has only {probability:.0%}. Check that "
                       "your image looks like the training images above; otherwise the answer means little.",
                       icon=":material/help:")
+    explain_view(data, result)
+
+
+def explain_view(data: bytes, result: dict) -> None:
+    """Grad-CAM under the answer: where the model looked for the predicted class, or a class the student
+    picks. Computed in a sandbox child like the prediction (`sandbox.prediction.explain_image`)."""
+    from dragdl_core.sandbox import SandboxError
+    from dragdl_core.sandbox.prediction import explain_image
+
+    left, right = st.columns([1, 2])
+    chosen = right.selectbox("Where did the model look for…", list(result["probabilities"]), index=0,
+                             key=f"cam:{result['image']}",
+                             help="Grad-CAM: red = the parts of the image that raised this class's score most")
+    try:
+        with st.spinner("Computing the heat map…"):
+            class_name, overlay = explain_image(folder, Path(result["image"]).name, data, chosen)
+    except (SandboxError, ValueError) as err:
+        right.info(str(err))
+        return
+    left.image(overlay, caption=f"Grad-CAM for {class_name}", width=240)
+    right.caption("Red areas raised the score of the chosen class; blue areas did not. If the heat sits on the "
+                  "background rather than the object, the model may have learned a shortcut.")
 
 
 if len(results) == 1:

@@ -151,8 +151,14 @@ def test_predict_answers_an_uploaded_digit_with_probabilities(finished_task):
     at.run()
     assert not at.exception and not at.error, (at.exception, at.error)
     assert len(at.get("plotly_chart")) == 1  # the pie chart
-    # the training samples ("your image should look like these"), the upload, the image as the model saw it
-    assert len(at.get("image")) == 3
+    # the training samples ("your image should look like these"), the upload, the image as the model saw it,
+    # and the Grad-CAM heat map for the predicted class
+    assert len(at.get("image")) == 4
+    picker = at.selectbox(key="cam:three.png")
+    assert picker.value == "3"
+    picker.set_value("8").run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert "Grad-CAM for 8" in [c for image in at.get("image") for c in image.proto.imgs[0].caption.split("\n")]
     assert "Your image should look like these (training images)" in [e.label for e in at.expander]
     at.file_uploader(key="predict_uploads").set_value([
         ("three.png", digit_png(3), "image/png"), ("seven.png", digit_png(7), "image/png"),

@@ -76,6 +76,13 @@ def cmd_run(args) -> int:
 def cmd_predict(args) -> int:
     from ..runtime.predict import PredictError, Predictor
 
+    if args.explain and len(args.images) != 1:
+        raise UserError("--explain writes one heat map: give exactly one image with it")
+    if args.explain_class and not args.explain:
+        raise UserError("--explain-class needs --explain OUT.png")
+    if args.explain and Path(args.explain).suffix.lower() != ".png":
+        raise UserError(f"{args.explain}: --explain writes a PNG; name the file *.png")
+    explained = None
     try:
         predictor = Predictor(args.run_dir)
     except PredictError as err:
@@ -90,6 +97,20 @@ def cmd_predict(args) -> int:
         except Exception as err:  # noqa: BLE001 - any decoder's error (ValueError, SyntaxError, ...)
             results.append({"image": image, "error": f"{image}: not an image DragDL can read "
                                                      f"({type(err).__name__})"})
+    if args.explain and "error" not in results[0]:
+        from ..runtime.gradcam import explain
+
+        try:
+            explained = explain(args.run_dir, Path(args.images[0]), args.explain_class)
+        except PredictError as err:
+            raise UserError(str(err)) from None
+        out = Path(args.explain)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            explained.save(out)
+        except OSError as err:
+            raise UserError(f"cannot write {out}: {err.strerror or err}") from None
+        results[0].update(explain=args.explain, explained=explained.class_name)
     if args.json:
         print_json(results)
     for r in results:
@@ -98,6 +119,8 @@ def cmd_predict(args) -> int:
         elif not args.json:
             best = list(r["probabilities"].items())[:3]
             print(f"{r['image']}: " + ", ".join(f"{name} {p:.1%}" for name, p in best))
+    if explained is not None and not args.json:
+        print(f"Grad-CAM heat map for '{explained.class_name}' written to {args.explain}")
     return 2 if any("error" in r for r in results) else 0  # the good files are answered all the same
 
 
@@ -133,6 +156,9 @@ def register(sub) -> None:
     p = sub.add_parser("predict", help="class probabilities for images, from a finished run")
     p.add_argument("run_dir")
     p.add_argument("images", nargs="+")
+    p.add_argument("--explain", metavar="OUT.png",
+                   help="also write a Grad-CAM heat map over the (one) image: where a conv model looked")
+    p.add_argument("--explain-class", metavar="CLASS", help="explain this class instead of the predicted one")
     add_json_option(p)
     p.set_defaults(handler=cmd_predict)
 

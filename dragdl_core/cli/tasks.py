@@ -59,9 +59,49 @@ def cmd_submit(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    graph = load_graph_file(args.graph)
+    tasks = _service()
+    from ..tasks import sweeps
+
+    try:
+        result = sweeps.submit_sweep(graph, args.user, args.vary or [], search=args.search, trials=args.trials,
+                                     name=args.name, assignment=args.assignment, seed=args.seed)
+    except tasks.InvalidGraph as err:
+        return print_errors(err.errors, as_json=False)
+    except tasks.TaskError as err:
+        raise UserError(str(err)) from None
+    if args.json:
+        print_json(result)
+    else:
+        print(f"sweep {result['sweep']}: {len(result['tasks'])} tasks queued ({' '.join(result['tasks'])}); "
+              f"follow them with `tasks list --sweep {result['sweep']}`")
+    return 0
+
+
+def _sweep_rows(sweep_id: str, user: str | None) -> list[dict]:
+    from ..tasks import listing as tasks_listing
+    from ..tasks import sweeps
+
+    if not sweeps.exists(sweep_id):
+        raise UserError(f"no sweep '{sweep_id}' (the id `tasks sweep` printed)")
+    listing = [t for t in _call(tasks_listing.list_tasks, user) if t.get("sweep") == sweep_id]
+    _call(sweeps.sync, sweep_id, listing)
+    return sweeps.results(sweep_id, listing)
+
+
 def cmd_list(args) -> int:
     from ..tasks import listing as tasks_listing  # the app lists with it too, so the two agree
 
+    if args.sweep:
+        rows = _sweep_rows(args.sweep, args.user)
+        if args.json:
+            print_json(rows)
+        for row in [] if args.json else rows:
+            val = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.3f}"
+            print(f"{row['id']}  {row['state']:<9} val {val}  " +
+                  ", ".join(f"{k}={v}" for k, v in row["values"].items()))
+        return 0
     listing = _call(tasks_listing.list_tasks, args.user)
     if args.json:
         print_json(listing)
@@ -83,7 +123,21 @@ def cmd_status(args) -> int:
     return 0
 
 
+def _sweep_ids(task_or_sweep: str) -> list[str] | None:
+    """The task ids of a sweep when the id names one (stop/retry apply to the whole sweep), else None."""
+    from ..tasks import sweeps
+
+    return sweeps.task_ids(task_or_sweep) if sweeps.exists(task_or_sweep) else None
+
+
 def cmd_stop(args) -> int:
+    members = _sweep_ids(args.id)
+    if members is not None:
+        for task_id in members:
+            state = _call(_service().status, task_id)["state"]
+            if state in ("queued", "running"):
+                print(f"{task_id}: {_call(_service().stop, task_id, wait=args.wait)['state']}")
+        return 0
     task = _call(_service().stop, args.id, wait=args.wait)
     print(f"{args.id}: {task['state']}" + (" (stop requested; it ends within seconds)"
                                            if task["state"] == "running" else ""))
@@ -91,6 +145,12 @@ def cmd_stop(args) -> int:
 
 
 def cmd_retry(args) -> int:
+    members = _sweep_ids(args.id)
+    if members is not None:
+        for task_id in members:
+            if _call(_service().status, task_id)["state"] in ("failed", "stopped"):
+                print(f"{task_id}: {_call(_service().retry, task_id)['state']} again")
+        return 0
     task = _call(_service().retry, args.id)
     print(f"{args.id}: {task['state']} again; it resumes from the last finished epoch")
     return 0
@@ -130,17 +190,34 @@ def register(sub) -> None:
     add_json_option(p, 'print {"id": ...}')
     p.set_defaults(handler=cmd_submit)
 
+    p = commands.add_parser("sweep", help="queue one task per combination of varied parameters (a grid), or "
+                                          "--trials N proposed by Optuna's TPE in ranges")
+    p.add_argument("graph", help="graph JSON file")
+    p.add_argument("--vary", action="append", metavar="NODE.PARAM=V1,V2,...",
+                   help="values to try (repeat for several parameters); with --search tpe also LOW..HIGH[,log]")
+    p.add_argument("--search", choices=["grid", "tpe"], default="grid")
+    p.add_argument("--trials", type=int, help="how many trials TPE proposes (with --search tpe)")
+    p.add_argument("--seed", type=int, help="TPE's random seed (repeatable proposals)")
+    p.add_argument("--user", default=DEFAULT_USER, help=f"owner of the tasks (default {DEFAULT_USER})")
+    p.add_argument("--name", help="task name prefix (default: the graph's name)")
+    p.add_argument("--assignment", help="the assignment the tasks count for")
+    add_json_option(p, 'print {"sweep": ID, "tasks": [ids]}')
+    p.set_defaults(handler=cmd_sweep)
+
     p = commands.add_parser("list", help="tasks, newest first (with runs on disk the service does not know, "
                                          "read-only, as the app shows them)")
     p.add_argument("--user", help="only this user's tasks")
+    p.add_argument("--sweep", metavar="ID", help="only this sweep's tasks, best validation accuracy first")
     add_json_option(p)
     p.set_defaults(handler=cmd_list)
 
     p = _task_command(commands, "status", cmd_status, "one task's state, progress and result")
     add_json_option(p)
-    p = _task_command(commands, "stop", cmd_stop, "stop a queued or running task (keeps metrics, log, checkpoints)")
+    p = _task_command(commands, "stop", cmd_stop, "stop a queued or running task (keeps metrics, log, checkpoints); "
+                                                  "a sweep id stops the whole sweep")
     p.add_argument("--wait", type=float, default=15.0, help="seconds to wait for it to end (default 15)")
-    _task_command(commands, "retry", cmd_retry, "queue a failed or stopped task again, resuming from its checkpoint")
+    _task_command(commands, "retry", cmd_retry, "queue a failed or stopped task again, resuming from its checkpoint; "
+                                                "a sweep id retries its failed and stopped tasks")
     p = _task_command(commands, "logs", cmd_logs, "the end of a task's training log")
     p.add_argument("--tail", type=int, default=200, help="lines (default 200)")
     _task_command(commands, "delete", cmd_delete, "delete a task and its run directory (stops it first)")

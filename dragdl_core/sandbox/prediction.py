@@ -80,3 +80,21 @@ def predict_in_child(run_dir: str, stamp: float, name: str, data: bytes) -> dict
         return {"image": name, "error": f"{name}: not an image DragDL can read ({type(err).__name__})"}
     return {"image": name, "top": result.top, "probabilities": result.probabilities,
             "model_input": result.model_input}
+
+
+def explain_image(run_dir, name: str, data: bytes, class_name: str | None = None) -> tuple[str, object]:
+    """(class explained, the Grad-CAM overlay as a PIL image) for one uploaded file, computed in a sandbox
+    child like a prediction. ValueError with one line for the student (no conv layer, unknown class...)."""
+    return run("paddle", "dragdl_core.sandbox.prediction:explain_in_child",
+               (str(run_dir), str(name), bytes(data), class_name), time_limit=TIME_LIMIT_S)
+
+
+def explain_in_child(run_dir: str, name: str, data: bytes, class_name: str | None):
+    from ..runtime.gradcam import explain
+    from ..runtime.predict import PredictError
+
+    try:
+        cam = explain(run_dir, data, class_name, name=name)
+    except PredictError as err:
+        raise ValueError(str(err).replace(run_dir, "this task")) from None
+    return cam.class_name, cam.overlay

@@ -24,7 +24,7 @@ from .store import FINAL_STATES, TaskStore, now, user_lock
 
 PUBLIC_FIELDS = ("id", "user", "name", "graph_name", "assignment", "state", "created", "started", "finished",
                  "progress", "error", "queue_position", "eta_seconds", "accuracy", "run_dir", "worker", "attempts",
-                 "epoch", "epochs")
+                 "epoch", "epochs", "sweep")
 ACTIVE_STATES = ("queued", "running")
 
 
@@ -66,10 +66,10 @@ def _check_class_limits(analysis) -> None:
 
 
 @contextmanager
-def _active_task_slot(store: TaskStore, user: str, actor):
+def _active_task_slot(store: TaskStore, user: str, actor, reserve: int = 1):
     """Hold the user's lock from counting their queued and running tasks until the new one is recorded,
     so two submits (or retries) in the same instant cannot both take the last slot. Unlimited actors
-    (instructors, trusted callers) skip both."""
+    (instructors, trusted callers) skip both. `reserve` > 1: a sweep's first task checks that all fit."""
     if not access.is_limited(actor):
         yield
         return
@@ -78,6 +78,10 @@ def _active_task_slot(store: TaskStore, user: str, actor):
         raise TaskConflict(f"{user}'s earlier submit is still being recorded; try again in a moment")
     try:
         active = sum(r["state"] in ACTIVE_STATES for r in store.many(store.ids(user)))
+        allowed = class_config.current().limits.max_tasks_per_user
+        if reserve > 1 and active + reserve > allowed:
+            raise LimitExceeded(f"this sweep has {reserve} tasks and you have {active} queued or running; this "
+                                f"class allows {allowed} at a time: vary fewer values or wait for tasks to finish")
         try:
             quotas.check_active_tasks(active, class_config.current().limits)
         except quotas.QuotaExceeded as err:
@@ -90,12 +94,14 @@ def _active_task_slot(store: TaskStore, user: str, actor):
             pass
 
 
-def submit(graph, user: str, name: str | None = None, *, actor=None, assignment: str | None = None) -> str:
+def submit(graph, user: str, name: str | None = None, *, actor=None, assignment: str | None = None,
+           sweep: str | None = None, reserve: int = 1) -> str:
     """Validate and compile the graph, create <home>/runs/<user>/<id>/ and queue it; returns the task id.
     An invalid graph raises InvalidGraph (with `.errors`) and writes nothing. A student (`actor`) is held to
     the class's limits: epochs (InvalidGraph naming the Trainer), tasks queued and running (LimitExceeded),
     and datasets they may read (Forbidden). `assignment` names the assignment the graph was opened from
-    (the Build page passes it), so the task counts for it on the leaderboard even after a rename."""
+    (the Build page passes it), so the task counts for it on the leaderboard even after a rename. `sweep`
+    names the sweep the task belongs to (tasks/sweeps.py); `reserve` slots are checked against the quota."""
     folders.check_user(user)
     if assignment is not None and not assignments.NAME.fullmatch(str(assignment)):
         raise InvalidGraph([{"node": None, "field": None, "code": "bad_assignment",
@@ -113,8 +119,10 @@ def submit(graph, user: str, name: str | None = None, *, actor=None, assignment:
     with reachable():
         store = _store()
         store.redis.ping()  # before anything is written
-        with _active_task_slot(store, user, actor):
+        with _active_task_slot(store, user, actor, reserve):
             task = {"name": (name or analysis.graph.name)[:200], "assignment": assignment}
+            if sweep:
+                task["sweep"] = sweep
             folders.create(run_dir, analysis.graph.to_json(), script, task)
             try:
                 store.create({"id": task_id, "user": user, **task, "graph_name": analysis.graph.name,
