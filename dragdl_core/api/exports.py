@@ -1,4 +1,4 @@
-"""GET /api/tasks/{id}/export?format=onnx|zip: the trained model as a file (dragdl_core.runtime.export)."""
+"""GET /api/tasks/{id}/export?format=onnx|zip: the trained model as a file (dragdl_core.export)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse
 
 from .. import tasks
 from ..access import Actor
-from ..runtime.export import ExportError, cached_export
+from ..export import ExportError, cached_export
 from .auth import current_actor
 from .errors import ApiError
 

@@ -12,9 +12,9 @@ import time
 
 PRELOAD = {
     "numpy": ["numpy", "asteval", "dragdl_core.safe_expr"],
-    "paddle": ["numpy", "asteval", "dragdl_core.safe_expr", "paddle", "dragdl_core.runtime.preview",
-               "dragdl_core.runtime.predict", "dragdl_core.sandbox.preview", "dragdl_core.sandbox.prediction"],
+    "paddle": ["numpy", "asteval", "dragdl_core.safe_expr", "dragdl_core.runtime.sandboxed"],
 }
+SETUP = {"paddle": "dragdl_core.runtime.sandboxed:setup"}  # run once after the imports, before "ready"
 
 
 def _address_space() -> int:
@@ -45,10 +45,8 @@ def main(kind: str, memory_mb: int) -> None:
     requests = os.fdopen(os.dup(0), "rb")
     for name in PRELOAD[kind]:
         importlib.import_module(name)
-    if kind == "paddle":
-        from dragdl_core.runtime.eager import ensure_eager
-
-        ensure_eager()
+    if kind in SETUP:
+        _call(SETUP[kind], ())
     limit = _address_space() + memory_mb * (1 << 20)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     protocol.send(replies, ("ready", os.getpid()))

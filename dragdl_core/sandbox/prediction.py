@@ -10,7 +10,6 @@ its own job with its own limits, and the other files are still answered. A run t
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 
 from .pool import SandboxError, run
@@ -35,7 +34,7 @@ def predict_images(run_dir, files: list[tuple[str, bytes]]) -> list[dict]:
     for name, data in files:
         name = str(name)
         try:
-            results.append(run("paddle", "dragdl_core.sandbox.prediction:predict_in_child",
+            results.append(run("paddle", "dragdl_core.runtime.sandboxed:predict_in_child",
                                (str(folder), stamp, name, bytes(data)), time_limit=TIME_LIMIT_S))
         except PredictionUnavailable:
             raise
@@ -54,47 +53,8 @@ def model_info(run_dir) -> dict:
                                     "finished training") from None
 
 
-_models: OrderedDict = OrderedDict()
-
-
-def predict_in_child(run_dir: str, stamp: float, name: str, data: bytes) -> dict:
-    """Inside a sandbox child: the run's Predictor (kept for the next file), then this one file."""
-    from ..runtime.predict import PredictError, Predictor
-
-    key = (run_dir, stamp)
-    if key not in _models:
-        try:
-            _models[key] = Predictor(run_dir)
-        except PredictError as err:
-            raise PredictionUnavailable(str(err).replace(run_dir, "this task")) from None
-        while len(_models) > MODELS_PER_CHILD:
-            _models.popitem(last=False)
-    _models.move_to_end(key)
-    try:
-        result = _models[key].predict(data, name)
-    except MemoryError:
-        raise
-    except PredictError as err:
-        return {"image": name, "error": str(err)}
-    except Exception as err:  # any decoder's error (ValueError, SyntaxError, struct.error...) is this file's
-        return {"image": name, "error": f"{name}: not an image DragDL can read ({type(err).__name__})"}
-    return {"image": name, "top": result.top, "probabilities": result.probabilities,
-            "model_input": result.model_input}
-
-
 def explain_image(run_dir, name: str, data: bytes, class_name: str | None = None) -> tuple[str, object]:
     """(class explained, the Grad-CAM overlay as a PIL image) for one uploaded file, computed in a sandbox
     child like a prediction. ValueError with one line for the student (no conv layer, unknown class...)."""
-    return run("paddle", "dragdl_core.sandbox.prediction:explain_in_child",
+    return run("paddle", "dragdl_core.runtime.sandboxed:explain_in_child",
                (str(run_dir), str(name), bytes(data), class_name), time_limit=TIME_LIMIT_S)
-
-
-def explain_in_child(run_dir: str, name: str, data: bytes, class_name: str | None):
-    from ..runtime.gradcam import explain
-    from ..runtime.predict import PredictError
-
-    try:
-        cam = explain(run_dir, data, class_name, name=name)
-    except PredictError as err:
-        raise ValueError(str(err).replace(run_dir, "this task")) from None
-    return cam.class_name, cam.overlay

@@ -1,4 +1,4 @@
-"""Sample images after a node, drawn in a sandbox child (dragdl_core.runtime.preview does the drawing).
+"""Sample images after a node, drawn in a sandbox child (dragdl_core.runtime.sandboxed runs the preview).
 
 The caller checks the class's limits first (a dataset over them is never generated) and keeps a small cache
 of its own; the child keeps the decoded datasets within a byte budget."""
@@ -13,12 +13,5 @@ def preview_images(graph: dict, node_id: str) -> tuple[list[str], list[list], bo
     """(class of each row, rows of display images (PIL), whether draws differ). Raises PreviewError
     (from dragdl_core.runtime.preview, rebuilt here without importing Paddle as a SandboxError message) or
     SandboxError when the work overran its limits."""
-    return run("paddle", "dragdl_core.sandbox.preview:preview_in_child", (graph, node_id), time_limit=TIME_LIMIT_S)
-
-
-def preview_in_child(graph: dict, node_id: str):
-    from ..imaging import to_display
-    from ..runtime.preview import preview
-
-    result = preview(graph, node_id)
-    return result.classes, [[to_display(a) for a in row] for row in result.draws], result.random
+    return run("paddle", "dragdl_core.runtime.sandboxed:preview_in_child", (graph, node_id),
+               time_limit=TIME_LIMIT_S)

@@ -13,10 +13,10 @@ import threading
 import zipfile
 from pathlib import Path
 
-from .. import registry, rundir
-from ..graph import GraphError, load_graph
-from ..preprocess import PreprocessError, describe
-from ..standalone import PREDICT, README
+from . import registry, rundir
+from .graph import GraphError, load_graph
+from .preprocess import PreprocessError, describe
+from .standalone import PREDICT, README
 
 FORMATS = ("paddle", "onnx", "zip")
 CONVERT_TIMEOUT_S = 600
@@ -62,7 +62,7 @@ def _model_nodes(run_dir: Path) -> tuple[list[str], str]:
         graph = _graph(run_dir)
     except ExportError:
         return [], ""
-    from .. import backbones
+    from . import backbones
 
     kinds, builtin = ("layer", "backbone", "head"), backbones.builtin()
     nodes = [n for n in graph.nodes if registry.get(n.type) is not None and registry.get(n.type).category in kinds]
