@@ -1,4 +1,4 @@
-from ... import config
+from ... import access, config
 from ...params import MISSING, Choice, Int, Text
 from ...registry import ShapeError, register
 from .base import SPLIT_PARAMS, DatasetNode
@@ -6,7 +6,6 @@ from .base import SPLIT_PARAMS, DatasetNode
 
 def _visible_to_acting_user(root) -> bool:
     """Another student's private dataset reads as absent: validation must not reveal that it exists."""
-    from ... import access
     from ...datasets_store.ownership import may_see
 
     actor = access.acting()
@@ -24,8 +23,8 @@ def class_folders(name: str):
     if not root.is_dir() or not _visible_to_acting_user(root):
         raise ShapeError(f"no dataset named '{name}': pick one of yours or the class's, or import one on the "
                          "Datasets page", "name",
-                         detail=f"looked in {config.datasets_dir()}; `python -m dragdl_core datasets import` "
-                                "imports one from the command line")
+                         detail=f"looked in {access.server_path(config.datasets_dir(), 'the datasets folder')}; "
+                                "`python -m dragdl_core datasets import` imports one from the command line")
     folders = class_dirs(root)
     if len(folders) < 2:
         raise ShapeError(f"dataset '{name}' needs at least 2 class folders, found {len(folders)}", "name")
