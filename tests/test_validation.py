@@ -139,6 +139,14 @@ def test_normalize_with_the_wrong_number_of_channels(graph):
     assert (err["node"], err["field"]) == ("norm", "mean") and "1 channel" in err["message"]
 
 
+def test_strides_shrink_the_image_as_paddle_computes_it(graph):
+    """(16 + 2*1 - 3) // 2 + 1 = 8, then pooling windows of 3 every 1: 6, then of 2 every 2: conv2 keeps 6 -> 3."""
+    node(graph, "conv1")["params"].update({"stride": 2})
+    node(graph, "pool1")["params"].update({"kernel_size": 3, "stride": 1})
+    shapes = v.infer_shapes(graph)
+    assert (shapes["conv1"], shapes["pool1"], shapes["pool2"]) == ([16, 8, 8], [16, 6, 6], [32, 3, 3])
+
+
 def test_a_pool_larger_than_its_input(graph):
     node(graph, "pool2")["params"]["kernel_size"] = 9
     err = find(errors_of(graph), "bad_shape")
@@ -190,6 +198,9 @@ def test_a_10000_node_graph_is_answered(graph):
     "[x for x in range(10**9)]",
     "np.save('{marker}', x)",
     "x.tofile('{marker}')",
+    "x.T",                                   # attribute access that calls nothing: the allow-list's job alone
+    "transpose(x, (1, 0, 2)).__class__",
+    "x[0].T",
     "getattr(x, 'tofile')('{marker}')",
     "'a' * 10**9",
 ])
