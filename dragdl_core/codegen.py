@@ -37,10 +37,11 @@ def _shape_comment(node, analysis: Analysis) -> str:
 
 def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
     lines, converted = [], False
-    for node in analysis.order:
+    for previous, node in zip(analysis.order, analysis.order[1:]):
         node_type = registry.get(node.type)
         if node_type.category != "transform":
             continue
+        analysis.context.in_shape = analysis.shapes[previous.id]
         params = analysis.params[node.id]
         code = node_type.code(params, analysis.context)
         if not training and node_type.train_only(params):

@@ -1,5 +1,5 @@
 from ...params import Float
-from ...registry import register
+from ...registry import kwargs_code, register
 from .base import TransformNode
 
 
@@ -9,3 +9,9 @@ class RandomRotation(TransformNode):
 
     random = True
     params = {"degrees": Float(15.0, "largest rotation either way, in degrees", min=0.0, max=180.0)}
+
+    def code(self, params, ctx):
+        """Paddle's PIL rotate turns the default fill 0 into (0, 0, 0), which a grayscale image refuses
+        ("color must be int or single-element tuple"): one channel gets a one-element fill."""
+        fill = ", fill=(0,)" if ctx.in_shape and ctx.in_shape[0] == 1 else ""
+        return f"T.RandomRotation({kwargs_code(params)}{fill})"
