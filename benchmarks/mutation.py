@@ -40,7 +40,7 @@ GROUPS: dict[str, tuple[list[str], list[str] | None, list[str]]] = {
     "codegen": (["dragdl_core/codegen.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py",
                                                    "tests/test_ui_support.py", "tests/test_trainer_options.py"]),
     "fair_queue": (["dragdl_core/scheduling.py", "dragdl_core/tasks/fair_queue.py"], None,
-                   ["tests/test_scheduling_policy.py", "tests/test_classroom_tasks.py"]),
+                   ["tests/test_scheduling_policy.py", "tests/test_fair_queue.py", "tests/test_classroom_tasks.py"]),
     "access": (["dragdl_core/access.py", "dragdl_core/tasks/access.py"], None,
                ["tests/test_access_policy.py", "tests/test_classroom_tasks.py"]),
     "archive": (["dragdl_core/datasets_store/archive.py"], None, ["tests/test_datasets_import.py"]),
