@@ -94,7 +94,7 @@ def results(folder: Path) -> dict[str, str]:
     return found
 
 
-def run_group(name: str, keep: bool) -> dict:
+def run_group(name: str, keep: bool, children: int = MAX_CHILDREN) -> dict:
     modules, selection, tests = GROUPS[name]
     folder = scratch_copy()
     configure(folder, modules, tests)
@@ -103,7 +103,7 @@ def run_group(name: str, keep: bool) -> dict:
     log = folder / "mutmut.log"
     with open(log, "w") as out:
         subprocess.run(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run",
-                        "--max-children", str(MAX_CHILDREN), *(selection or [])],
+                        "--max-children", str(children), *(selection or [])],
                        cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - started
     statuses = results(folder)
@@ -131,6 +131,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"groups to run (default: all): {', '.join(GROUPS)}")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies (for `mutmut show`)")
+    parser.add_argument("--children", type=int, default=MAX_CHILDREN, help="test processes at once (default 2)")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     unknown = [g for g in args.groups if g not in GROUPS]
@@ -139,7 +140,7 @@ def main(argv=None) -> int:
     rows = []
     print(f"{'group':<11} {'mutants':>7} {'killed':>6} {'equiv.':>6} {'survived':>8} {'score':>7} {'time':>7}")
     for name in args.groups or list(GROUPS):
-        row = run_group(name, args.keep)
+        row = run_group(name, args.keep, args.children)
         rows.append(row)
         print(f"{name:<11} {row['mutants']:>7} {row['killed']:>6} {len(row['equivalent']):>6} "
               f"{len(row['survivors']):>8} {score(row['killed'], row['mutants'], len(row['equivalent'])):>7} "
