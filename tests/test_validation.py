@@ -257,3 +257,47 @@ def test_node_ids_are_plain_names(graph, bad_id):
     node(graph, "relu1")["id"] = bad_id
     err = errors_of(graph)[0]
     assert err["code"] == "not_a_graph" and "nodes.4.id" in err["message"]
+
+
+def insert_after(graph, after, new_id, type_name, params=None):
+    """Put a new node on the path right after `after`."""
+    graph["nodes"].append({"id": new_id, "type": type_name, "params": params or {}})
+    for edge in graph["edges"]:
+        if edge["source"] == after:
+            edge["source"] = new_id
+    graph["edges"].append({"source": after, "target": new_id})
+
+
+@pytest.mark.parametrize("size, conv, node_id, message", [
+    ([16, 2], {"kernel_size": 5, "padding": 1}, "conv1",
+     "Conv2D.kernel_size 5 is larger than its input size 2 plus padding; make it smaller or remove a pooling layer"),
+    ([2, 16], {"kernel_size": 5, "padding": 1}, "conv1",
+     "Conv2D.kernel_size 5 is larger than its input size 2 plus padding; make it smaller or remove a pooling layer"),
+    ([16, 2], {"kernel_size": 3, "padding": 0}, "conv1",
+     "Conv2D.kernel_size 3 is larger than its input size 2; make it smaller or remove a pooling layer"),
+    ([16, 1], {"kernel_size": 1, "padding": 0}, "pool1",
+     "MaxPool2D.kernel_size 2 is larger than its input size 1; make it smaller or remove a pooling layer"),
+    ([1, 16], {"kernel_size": 1, "padding": 0}, "pool1",
+     "MaxPool2D.kernel_size 2 is larger than its input size 1; make it smaller or remove a pooling layer"),
+])
+def test_a_window_larger_than_either_side_names_the_node_the_field_and_the_sizes(graph, size, conv, node_id,
+                                                                                 message):
+    node(graph, "resize")["params"]["size"] = size
+    node(graph, "conv1")["params"].update(conv)
+    err = find(errors_of(graph), "bad_shape")
+    assert (err["node"], err["field"]) == (node_id, "kernel_size")
+    assert err["message"].endswith(": " + message), err["message"]
+
+
+def test_layers_that_need_a_flat_or_an_image_input_say_where_to_move():
+    graph = example("digits-cnn.json")
+    insert_after(graph, "pool2", "fc", "Linear", {"out_features": 8})
+    err = find(errors_of(graph), "bad_shape")
+    assert err["node"] == "fc" and err["message"].endswith(
+        ": needs a flat input, got [32, 4, 4]; put a Flatten before it"), err
+    graph = example("digits-cnn.json")
+    insert_after(graph, "pool2", "flat", "Flatten")
+    insert_after(graph, "flat", "conv3", "Conv2D")
+    err = find(errors_of(graph), "bad_shape")
+    assert err["node"] == "conv3" and err["message"].endswith(
+        ": needs an image-shaped input [channels, height, width], got [512]; put it before Flatten"), err
