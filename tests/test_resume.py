@@ -27,7 +27,8 @@ def records(run_dir):
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
-def test_a_checkpoint_restores_weights_optimizer_counters_and_drops_the_unfinished_epoch(tmp_path):
+def test_a_checkpoint_restores_weights_optimizer_counters_and_drops_the_unfinished_epoch(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a stray relative path (a file named "None") must not be found elsewhere
     first = Run(tmp_path, epochs=5, seed=1)
     model, optimizer = model_and_optimizer(1)
     for epoch in range(3):
