@@ -29,7 +29,8 @@ def _transform_lines(analysis: Analysis, training: bool) -> list[str]:
         node_type = registry.get(node.type)
         if node_type.category != "transform":
             continue
-        analysis.context.in_shape = analysis.shapes[analysis.inputs[node.id][0]]  # e.g. RandomRotation's fill per channel count
+        # a transform may depend on its input (RandomRotation fills one channel or three)
+        analysis.context.in_shape = analysis.shapes[analysis.inputs[node.id][0]]
         params = analysis.params[node.id]
         code = node_type.code(params, analysis.context)
         if not training and node_type.train_only(params):

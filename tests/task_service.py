@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -31,18 +32,28 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
 
 
 def start_redis(directory: Path, port: int | None = None) -> RedisServer:
-    server = RedisServer(directory=directory, port=port).start()
-    os.environ["REDIS_URL"] = server.url
-    return server
+    """A started Redis. REDIS_URL is the caller's to set, through monkeypatch (or saved and restored by hand):
+    setting it here first made monkeypatch record the new URL as the one to restore, so later tests were
+    handed a stopped server."""
+    return RedisServer(directory=directory, port=port).start()
+
+
+@contextmanager
+def serving_redis(directory: Path, monkeypatch):
+    """A Redis with REDIS_URL pointing at it until `monkeypatch` is undone; stopped on leaving."""
+    server = start_redis(directory)
+    monkeypatch.setenv("REDIS_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
 def redis_server(tmp_path, monkeypatch):
-    """A Redis of the test's own (AOF in tmp_path), REDIS_URL pointing at it."""
-    server = start_redis(tmp_path / "redis")
-    monkeypatch.setenv("REDIS_URL", server.url)
-    yield server
-    server.stop()
+    """A Redis of the test's own (AOF in tmp_path), REDIS_URL pointing at it while the test runs."""
+    with serving_redis(tmp_path / "redis", monkeypatch) as server:
+        yield server
 
 
 class Workers:

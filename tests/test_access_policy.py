@@ -75,3 +75,53 @@ def test_unknown_roles_and_actions_are_bugs_not_silent_permissions():
         Actor("eve", "admin")
     with pytest.raises(ValueError):
         access.may_task(GRACE, "steal", BOBS_TASK)
+
+
+def test_refusals_say_exactly_what_and_whose():
+    with pytest.raises(AccessDenied) as err:
+        access.owner_filter(ADA, "bob")
+    assert str(err.value) == "you may not list another user's tasks"
+    with pytest.raises(AccessDenied) as err:
+        access.check_submit(ADA, "bob")
+    assert str(err.value) == "you may not submit tasks in another user's name"
+    with pytest.raises(AccessDenied) as err:
+        access.check_dataset(ADA, "delete", DatasetRef("pets", "bob", shared=True))
+    assert str(err.value) == "you may not delete dataset 'pets': it is another user's"
+    with pytest.raises(AccessDenied) as err:
+        access.check_dataset(ADA, "replace", DatasetRef("digits", None))
+    assert str(err.value) == "you may not replace dataset 'digits': it is the class's"
+
+
+def test_bugs_are_named_with_the_choices():
+    with pytest.raises(ValueError) as err:
+        Actor("eve", "admin")
+    assert str(err.value) == "unknown role 'admin': use student or instructor"
+    with pytest.raises(ValueError) as err:
+        access.may_dataset(GRACE, "steal", DatasetRef("pets", "bob"))
+    assert str(err.value) == f"unknown action 'steal'; one of {', '.join(DATASET_READS + DATASET_WRITES)}"
+
+
+def test_the_actor_set_for_a_context_is_the_one_read_back():
+    import contextvars
+
+    def inside():
+        assert access.acting() is None
+        access.act_as(ADA)
+        assert access.acting() == ADA
+        access.act_as(None)
+        assert access.acting() is None
+
+    contextvars.copy_context().run(inside)
+
+
+def test_the_task_service_turns_a_class_wide_refusal_into_forbidden():
+    from dragdl_core.tasks import Forbidden
+    from dragdl_core.tasks.access import check_class
+
+    check_class(GRACE, "see_queue")
+    check_class(None, "see_queue")
+    with pytest.raises(Forbidden) as err:
+        check_class(ADA, "see_queue")
+    assert str(err.value) == "only an instructor may see the queue and the workers"
+    with pytest.raises(ValueError, match="unknown action 'steal'"):
+        check_class(GRACE, "steal")

@@ -10,7 +10,8 @@ import pytest
 from classroom import BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
 from dataset_archives import class_files, write_zip
 from dragdl_core import datasets_store, tasks
-from dragdl_core.tasks import jobs
+from dragdl_core.tasks import jobs, lifecycle
+from dragdl_core.tasks.store import TaskStore
 from task_service import redis_server, tiny_graph  # noqa: F401  (fixture)
 
 ACTIONS = {
@@ -121,11 +122,18 @@ def test_training_on_another_students_private_dataset_is_refused(redis_server, c
 
 
 def test_three_users_submitting_at_once_interleave_in_the_queue(redis_server, classroom):
+    """ada's three are queued first, so first come, first served would give ada the whole first round; then
+    bob and grace submit at the same moment from two threads (the queue is rewritten under their feet)."""
+    for _ in range(3):
+        tasks.submit(tiny_graph(), "ada", actor="ada")
+    start = threading.Barrier(2)
+
     def submit_three(user):
+        start.wait()
         for _ in range(3):
             tasks.submit(tiny_graph(), user, actor=user)
 
-    threads = [threading.Thread(target=submit_three, args=(u,)) for u in ("ada", "bob", "grace")]
+    threads = [threading.Thread(target=submit_three, args=(u,)) for u in ("bob", "grace")]
     for t in threads:
         t.start()
     for t in threads:
@@ -135,6 +143,17 @@ def test_three_users_submitting_at_once_interleave_in_the_queue(redis_server, cl
     assert len(queue) == 9
     for round_ in range(3):                                 # every user once per round of three
         assert sorted(queue[3 * round_:3 * round_ + 3]) == ["ada", "bob", "grace"], queue
+
+
+def test_a_users_running_task_counts_as_their_turn(redis_server, classroom):
+    """ada already has a task on a worker, so bob's first task goes before ada's second, though it came later."""
+    running = tasks.submit(tiny_graph(), "ada", actor="ada")
+    assert jobs.queue().pop_job_id() == jobs.job_id(running, 1)      # a worker takes it, as RQ's dequeue does,
+    assert lifecycle.start(TaskStore(), running, 1, "worker-under-test")  # and claims it
+    adas_second = tasks.submit(tiny_graph(), "ada", actor="ada")
+    bobs_first = tasks.submit(tiny_graph(), "bob", actor="bob")
+    assert tasks.status(running)["state"] == "running"
+    assert (tasks.status(bobs_first)["queue_position"], tasks.status(adas_second)["queue_position"]) == (1, 2)
 
 
 def test_one_students_many_tasks_do_not_hold_up_a_later_student(redis_server, classroom):

@@ -3,12 +3,25 @@ delete, and records that survive a Redis restart."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from dragdl_core import tasks
 from dragdl_core.tasks import jobs
-from task_service import redis_server, tiny_graph  # noqa: F401 (a fixture)
+from task_service import redis_server, serving_redis, tiny_graph  # noqa: F401 (a fixture)
+
+
+def test_the_redis_fixture_hands_back_the_url_it_found(tmp_path, monkeypatch):
+    """What redis_server does around a test: afterwards REDIS_URL is what it was, not the stopped server's
+    (which made later tests see a dead Redis, or none, depending on their order)."""
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    around_a_test = pytest.MonkeyPatch()
+    with serving_redis(tmp_path / "redis", around_a_test) as server:
+        assert os.environ["REDIS_URL"] == server.url
+        assert tasks.list_tasks() == []                      # it is the live server
+    around_a_test.undo()
+    assert os.environ["REDIS_URL"] == "redis://127.0.0.1:1/0"
 
 
 def run_dirs(home):

@@ -21,6 +21,7 @@ def service(tmp_path_factory):
     saved = os.environ.get("REDIS_URL")
     folder = tmp_path_factory.mktemp("service")
     server = start_redis(folder / "redis")
+    os.environ["REDIS_URL"] = server.url
     workers = Workers(2, folder / "workers")
     yield workers
     workers.stop()

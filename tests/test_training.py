@@ -33,6 +33,21 @@ def epochs_logged(run_dir):
     return [r["epoch"] for r in records if r["kind"] == "epoch"]
 
 
+def steps_logged(run_dir):
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [(r["epoch"], r["step"]) for r in records if r["kind"] == "step"]
+
+
+def records_after_checkpoint(run_dir) -> bool:
+    """Whether metrics.jsonl holds records of the epoch after the last checkpoint (a half-finished one)."""
+    try:
+        done = json.loads((run_dir / "checkpoints" / "state.json").read_text())["epoch"]
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        return any(json.loads(line).get("epoch", 0) >= done for line in lines if line.endswith("}"))
+    except (OSError, ValueError):
+        return False
+
+
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     """One real 3-epoch Digits run shared by the tests below (it takes a few seconds on 2 cores)."""
@@ -79,11 +94,13 @@ def test_prediction_gives_the_probabilities_evaluation_gave(digits_run, python_e
                          env=python_env, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     answers = json.loads(out.stdout)
+    assert len(answers) == 3
     for answer, index in zip(answers, (0, 1, 17)):
         expected = saved["probabilities"][index]
         got = np.array([answer["probabilities"][str(c)] for c in range(10)])
         np.testing.assert_allclose(got, expected, atol=1e-5)
-        assert answer["top"] == str(data.test.labels[index]) or saved["predicted"][index] != data.test.labels[index]
+        assert answer["top"] == str(int(saved["predicted"][index])) == str(int(np.argmax(expected)))
+    assert sum(a["top"] == str(data.test.labels[i]) for a, i in zip(answers, (0, 1, 17))) >= 2  # 90%+ model
 
 
 def test_predict_refuses_a_file_that_is_not_an_image(digits_run, python_env, tmp_path):
@@ -108,15 +125,22 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_counts_each_epoch_once(tmp
     deadline = time.time() + 300
     while not state.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
+    while time.time() < deadline and proc.poll() is None and not records_after_checkpoint(run_dir):
+        time.sleep(0.01)  # into the next epoch: step records the resumed run must drop
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not (run_dir / "report.json").exists(), "the run finished before it could be killed"
-    finished_before_kill = json.loads(state.read_text())["epoch"]
+    checkpoint = json.loads(state.read_text())
+    finished_before_kill = checkpoint["epoch"]
     assert finished_before_kill >= 1
+    with open(run_dir / "metrics.jsonl", "a") as metrics:  # the kill may land right after a checkpoint: a
+        metrics.write(json.dumps({"kind": "step", "epoch": finished_before_kill,  # half-done epoch for sure
+                                  "step": checkpoint["step"] + 1, "loss": 9.9, "time": time.time()}) + "\n")
 
     resumed = train(run_dir, python_env)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert epochs_logged(run_dir) == [0, 1, 2, 3]
+    assert steps_logged(run_dir) == steps_logged(reference)     # each step once, none from the killed epoch
     assert f"resumed from the checkpoint after epoch {finished_before_kill}" in (run_dir / "log.txt").read_text()
     np.testing.assert_allclose(np.load(run_dir / "test_predictions.npz")["probabilities"],
                                np.load(reference / "test_predictions.npz")["probabilities"], atol=1e-4)

@@ -159,13 +159,23 @@ def test_train_watch_and_predict(page, instance):
 
 
 @pytest.mark.timeout(300)
-def test_watch_and_predict_a_run_from_disk(page, instance, python_env):
-    """Runs trained from the command line into the user's runs folder show up too (read-only)."""
+def test_watch_and_predict_a_run_from_disk(page, instance, python_env, monkeypatch):
+    """Runs trained from the command line into the user's runs folder show up too (read-only). The tasks the
+    service knows are deleted first, so the finished run these pages show can only be the one from disk."""
+    from dragdl_core import tasks
+
+    monkeypatch.setenv("DRAGDL_HOME", str(instance["home"]))       # the instance's home, where its runs are
+    for task in tasks.list_tasks():
+        tasks.delete(task["id"])
+    assert tasks.list_tasks() == [] and not list((instance["home"] / "runs").glob("*/*"))
     graph_path = instance["home"] / "graph.json"
     graph_path.write_text(json.dumps(tiny_digits_graph(epochs=1)))
     run_dir = instance["home"] / "runs" / "local" / "cli-run"
     subprocess.run([sys.executable, "-m", "dragdl_core", "run", str(graph_path), "--run-dir", str(run_dir)],
                    cwd=ROOT, env=python_env, check=True, capture_output=True)
+    page.goto(f"{instance['url']}/tasks")
+    settle(page)
+    page.locator('[role="gridcell"]', has_text="cli-run").first.wait_for(state="attached")
     _check_tasks_monitor_predict(page, instance["url"], "from-disk")
 
 

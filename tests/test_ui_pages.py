@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT
 from ui_fixtures import RUN_ID, digit_png, finished_task, trained_run  # noqa: F401  (fixtures)
 
-from app import task_service
+from task_service import serving_redis
 
 pytestmark = pytest.mark.timeout(300)
 PAGES = ["build", "tasks", "monitor", "predict", "datasets", "models"]
@@ -95,7 +95,8 @@ def test_deleting_the_selected_node_keeps_the_chain_whole():
     assert "relu1" not in ids and "Valid: 10 nodes" in texts(at.success)
 
 
-def test_a_template_compiles_in_the_code_tab_and_train_waits_for_the_service():
+def test_a_template_compiles_in_the_code_tab_and_train_waits_for_the_service(monkeypatch, tmp_path):
+    monkeypatch.delenv("REDIS_URL", raising=False)           # no service, whatever earlier tests left
     at = open_app()
     at.selectbox(key="template").select("digits-small-cnn").run()
     assert not at.code  # tabs are lazy: the script is built only when its tab is open
@@ -103,7 +104,10 @@ def test_a_template_compiles_in_the_code_tab_and_train_waits_for_the_service():
     at.run()
     assert any("def build_model(num_classes)" in c.value for c in at.code)
     train = next(b for b in at.button if b.label == "Train")
-    assert train.disabled != task_service.available()
+    assert train.disabled and "the task service is not running" in train.help
+    with serving_redis(tmp_path / "redis", monkeypatch):     # the service comes up: Train is offered
+        at.run()
+        assert not next(b for b in at.button if b.label == "Train").disabled
 
 
 def test_loading_a_file_that_is_not_a_graph_says_so_and_keeps_the_canvas():

@@ -147,6 +147,14 @@ def test_normalize_with_the_wrong_number_of_channels(graph):
     assert (err["node"], err["field"]) == ("norm", "mean") and "1 channel" in err["message"]
 
 
+def test_strides_shrink_the_image_as_paddle_computes_it(graph):
+    """(16 + 2*1 - 3) // 2 + 1 = 8, then pooling windows of 3 every 1: 6, then of 2 every 2: conv2 keeps 6 -> 3."""
+    node(graph, "conv1")["params"].update({"stride": 2})
+    node(graph, "pool1")["params"].update({"kernel_size": 3, "stride": 1})
+    shapes = v.infer_shapes(graph)
+    assert (shapes["conv1"], shapes["pool1"], shapes["pool2"]) == ([16, 8, 8], [16, 6, 6], [32, 3, 3])
+
+
 def test_a_pool_larger_than_its_input(graph):
     node(graph, "pool2")["params"]["kernel_size"] = 9
     err = find(errors_of(graph), "bad_shape")
@@ -198,6 +206,9 @@ def test_a_10000_node_graph_is_answered(graph):
     "[x for x in range(10**9)]",
     "np.save('{marker}', x)",
     "x.tofile('{marker}')",
+    "x.T",                                   # attribute access that calls nothing: the allow-list's job alone
+    "transpose(x, (1, 0, 2)).__class__",
+    "x[0].T",
     "getattr(x, 'tofile')('{marker}')",
     "'a' * 10**9",
 ])
@@ -254,3 +265,47 @@ def test_node_ids_are_plain_names(graph, bad_id):
     node(graph, "relu1")["id"] = bad_id
     err = errors_of(graph)[0]
     assert err["code"] == "not_a_graph" and "nodes.4.id" in err["message"]
+
+
+def insert_after(graph, after, new_id, type_name, params=None):
+    """Put a new node on the path right after `after`."""
+    graph["nodes"].append({"id": new_id, "type": type_name, "params": params or {}})
+    for edge in graph["edges"]:
+        if edge["source"] == after:
+            edge["source"] = new_id
+    graph["edges"].append({"source": after, "target": new_id})
+
+
+@pytest.mark.parametrize("size, conv, node_id, message", [
+    ([16, 2], {"kernel_size": 5, "padding": 1}, "conv1",
+     "Conv2D.kernel_size 5 is larger than its input size 2 plus padding; make it smaller or remove a pooling layer"),
+    ([2, 16], {"kernel_size": 5, "padding": 1}, "conv1",
+     "Conv2D.kernel_size 5 is larger than its input size 2 plus padding; make it smaller or remove a pooling layer"),
+    ([16, 2], {"kernel_size": 3, "padding": 0}, "conv1",
+     "Conv2D.kernel_size 3 is larger than its input size 2; make it smaller or remove a pooling layer"),
+    ([16, 1], {"kernel_size": 1, "padding": 0}, "pool1",
+     "MaxPool2D.kernel_size 2 is larger than its input size 1; make it smaller or remove a pooling layer"),
+    ([1, 16], {"kernel_size": 1, "padding": 0}, "pool1",
+     "MaxPool2D.kernel_size 2 is larger than its input size 1; make it smaller or remove a pooling layer"),
+])
+def test_a_window_larger_than_either_side_names_the_node_the_field_and_the_sizes(graph, size, conv, node_id,
+                                                                                 message):
+    node(graph, "resize")["params"]["size"] = size
+    node(graph, "conv1")["params"].update(conv)
+    err = find(errors_of(graph), "bad_shape")
+    assert (err["node"], err["field"]) == (node_id, "kernel_size")
+    assert err["message"].endswith(": " + message), err["message"]
+
+
+def test_layers_that_need_a_flat_or_an_image_input_say_where_to_move():
+    graph = example("digits-cnn.json")
+    insert_after(graph, "pool2", "fc", "Linear", {"out_features": 8})
+    err = find(errors_of(graph), "bad_shape")
+    assert err["node"] == "fc" and err["message"].endswith(
+        ": needs a flat input, got [32, 4, 4]; put a Flatten before it"), err
+    graph = example("digits-cnn.json")
+    insert_after(graph, "pool2", "flat", "Flatten")
+    insert_after(graph, "flat", "conv3", "Conv2D")
+    err = find(errors_of(graph), "bad_shape")
+    assert err["node"] == "conv3" and err["message"].endswith(
+        ": needs an image-shaped input [channels, height, width], got [512]; put it before Flatten"), err

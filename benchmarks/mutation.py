@@ -1,0 +1,162 @@
+"""Mutation testing of the core modules where a wrong answer is silent: does a small deliberate bug (a `<` made
+`<=`, a constant changed, a call dropped) make some test fail? Not part of CI's time budget; run it by hand:
+
+    python benchmarks/mutation.py                 # every group below, one after the other
+    python benchmarks/mutation.py safe_expr access # some groups
+
+Each group runs mutmut (PyPI) in a scratch copy of the checkout (git's files only, so the work tree gets no
+`mutants/` folder) on its modules, with the tests that exercise them, under `nice -n 19` and at most
+MAX_CHILDREN test processes: the machine is shared. Tests marked slow (real workers, training) or browser are left out:
+mutmut runs every test that reaches a mutated function once per mutant. Prints one row per group and the total: mutants, killed,
+survived, equivalent (listed in docs/testing.md with the reason), and the score = killed / (all - equivalent).
+Survivors that are not listed as equivalent are printed by name; `mutmut show NAME` in the scratch copy
+(printed) shows the diff."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_CHILDREN = 2
+EQUIVALENT_DOC = ROOT / "docs" / "testing.md"
+
+# name: (modules to mutate, mutant-name globs (None: all in those modules), tests that exercise them)
+GROUPS: dict[str, tuple[list[str], list[str] | None, list[str]]] = {
+    "safe_expr": (["dragdl_core/safe_expr.py"], None, ["tests/test_safe_expr.py", "tests/test_validation.py"]),
+    "validate": (["dragdl_core/validate.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py"]),
+    "layers": (["dragdl_core/nodes/layers/*.py", "dragdl_core/nodes/model/classifier_head.py"],
+               ["*infer_shape*", "*layer_shape*", "*window_output*"],
+               ["tests/test_shape_properties.py", "tests/test_validation.py"]),
+    "transforms": (["dragdl_core/nodes/transforms/*.py"],
+                   ["*infer_shape*", "*transform_shape*", "*fits*", "*ǁcheck__*", "*eval_code*"],
+                   ["tests/test_shape_properties.py", "tests/test_validation.py"]),
+    "codegen": (["dragdl_core/codegen.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py",
+                                                   "tests/test_ui_support.py", "tests/test_trainer_options.py"]),
+    "fair_queue": (["dragdl_core/scheduling.py", "dragdl_core/tasks/fair_queue.py"], None,
+                   ["tests/test_scheduling_policy.py", "tests/test_fair_queue.py", "tests/test_classroom_tasks.py"]),
+    "access": (["dragdl_core/access.py", "dragdl_core/tasks/access.py"], None,
+               ["tests/test_access_policy.py", "tests/test_classroom_tasks.py"]),
+    "archive": (["dragdl_core/datasets_store/archive.py"], None, ["tests/test_datasets_import.py"]),
+    "resume": (["dragdl_core/runtime/training.py"], ["*ǁRunǁresume__*", "*ǁRunǁ_checkpoint__*"],
+               ["tests/test_resume.py"]),
+}
+
+
+def equivalent_mutants() -> set[str]:
+    """Mutant names listed in docs/testing.md's table of equivalent mutants (first column, in backticks)."""
+    if not EQUIVALENT_DOC.exists():
+        return set()
+    return set(re.findall(r"^\|\s*`([^`]+__mutmut_\d+)`", EQUIVALENT_DOC.read_text(), re.M))
+
+
+def scratch_copy() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="dragdl-mutation-"))
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    return folder
+
+
+def configure(folder: Path, modules: list[str], tests: list[str]) -> None:
+    """mutmut reads [tool.mutmut] from pyproject.toml in the folder it runs in."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    config = ("\n[tool.mutmut]\n"
+              'source_paths = ["dragdl_core"]\n'
+              f"only_mutate = {json.dumps(modules)}\n"
+              'also_copy = ["examples", "app", "pages", "worker.py", "requirements.txt", "pytest.ini"]\n'
+              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+              'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-m", "not slow and not browser"]\n'
+              "use_git_change_detection = false\n")
+    (folder / "pyproject.toml").write_text(pyproject + config)
+    shutil.rmtree(folder / "mutants", ignore_errors=True)
+
+
+def results(folder: Path) -> dict[str, str]:
+    """mutant name -> status, from `mutmut results --all true` (one `name: status` a line)."""
+    out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=folder,
+                         capture_output=True, text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        name, _, status = line.strip().rpartition(": ")
+        if "__mutmut_" in name:
+            found[name.strip()] = status.strip()
+    return found
+
+
+def run_group(name: str, keep: bool, children: int = MAX_CHILDREN) -> dict:
+    modules, selection, tests = GROUPS[name]
+    folder = scratch_copy()
+    configure(folder, modules, tests)
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    started = time.perf_counter()
+    log = folder / "mutmut.log"
+    with open(log, "w") as out:
+        subprocess.run(["nice", "-n", "19", sys.executable, "-m", "mutmut", "run",
+                        "--max-children", str(children), *(selection or [])],
+                       cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
+    seconds = time.perf_counter() - started
+    statuses = results(folder)
+    if selection:
+        from fnmatch import fnmatch
+        statuses = {k: v for k, v in statuses.items() if any(fnmatch(k, s) for s in selection)}
+    equivalent = equivalent_mutants()
+    row = {"group": name, "mutants": len(statuses), "seconds": round(seconds),
+           "killed": sum(s in ("killed", "timeout") for s in statuses.values()),
+           "equivalent": sorted(k for k, s in statuses.items() if k in equivalent and s not in ("killed", "timeout")),
+           "survivors": sorted(k for k, s in statuses.items()
+                               if s not in ("killed", "timeout") and k not in equivalent),
+           "statuses": statuses, "folder": str(folder), "log": str(log)}
+    if not keep and not row["survivors"]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return row
+
+
+def score(killed: int, total: int, equivalent: int) -> str:
+    counted = total - equivalent
+    return f"{100 * killed / counted:.1f}%" if counted else "-"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"groups to run (default: all): {', '.join(GROUPS)}")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copies (for `mutmut show`)")
+    parser.add_argument("--children", type=int, default=MAX_CHILDREN, help="test processes at once (default 2)")
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    unknown = [g for g in args.groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group {unknown[0]!r}; choose from {', '.join(GROUPS)}")
+    rows = []
+    print(f"{'group':<11} {'mutants':>7} {'killed':>6} {'equiv.':>6} {'survived':>8} {'score':>7} {'time':>7}")
+    for name in args.groups or list(GROUPS):
+        row = run_group(name, args.keep, args.children)
+        rows.append(row)
+        print(f"{name:<11} {row['mutants']:>7} {row['killed']:>6} {len(row['equivalent']):>6} "
+              f"{len(row['survivors']):>8} {score(row['killed'], row['mutants'], len(row['equivalent'])):>7} "
+              f"{row['seconds']:>6}s", flush=True)
+        for survivor in row["survivors"]:
+            print(f"    survived: {survivor} ({row['statuses'][survivor]})   [mutmut show in {row['folder']}]")
+    total = sum(r["mutants"] for r in rows)
+    killed = sum(r["killed"] for r in rows)
+    equivalent = sum(len(r["equivalent"]) for r in rows)
+    print(f"{'total':<11} {total:>7} {killed:>6} {equivalent:>6} {total - killed - equivalent:>8} "
+          f"{score(killed, total, equivalent):>7} {sum(r['seconds'] for r in rows):>6}s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The Lambda expression checker and evaluator through its public functions: what it refuses, with the
+message a student reads, and what it computes. Each boundary is tested on both sides (found by mutation
+testing: benchmarks/mutation.py)."""
+import numpy as np
+import pytest
+
+from dragdl_core.safe_expr import ALLOWED_FUNCTIONS, MAX_EXPONENT, MAX_LENGTH, ExpressionError, SafeExpression, \
+    trial_shape
+
+FUNCTIONS = ", ".join(sorted(ALLOWED_FUNCTIONS))   # "abs, ceil, clip, ..." as the messages list them
+IMAGE = np.linspace(0, 1, 4 * 5 * 3, dtype=np.float32).reshape(4, 5, 3)
+
+
+def refused(text) -> str:
+    with pytest.raises(ExpressionError) as err:
+        SafeExpression(text)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("text", ["", "   ", None, 3])
+def test_an_empty_or_missing_expression_says_what_to_write(text):
+    assert refused(text) == "the expression is empty; write something like `x * 0.5`"
+
+
+def test_the_length_limit_is_inclusive():
+    longest = "x" + " + 0" * ((MAX_LENGTH - 1) // 4)
+    longest += " " * (MAX_LENGTH - len(longest))
+    assert len(longest) == MAX_LENGTH
+    SafeExpression(longest)
+    assert refused(longest + "0") == f"the expression is longer than {MAX_LENGTH} characters"
+
+
+def test_text_that_is_not_python_names_the_syntax_error():
+    assert refused("x +") == "not a Python expression: invalid syntax"
+
+
+@pytest.mark.parametrize("text, what", [
+    ("x.T", "attribute access (`.`)"),
+    ("abs(lambda: 1)", "lambda"),
+    ("[v for v in x]", "comprehensions"),
+    ("abs(v for v in x)", "comprehensions"),
+    ("(y := x)", "assignment"),
+    ("{1: x}", "Dict"),
+    ("x if 1 else x", "IfExp"),
+])
+def test_syntax_outside_the_allow_list_is_named(text, what):
+    assert refused(text) == f"{what} is not allowed; use x, numbers, operators and {FUNCTIONS}"
+
+
+def test_only_numbers_are_constants():
+    assert refused("x * 'a'") == "only numbers are allowed as constants, got 'a'"
+    assert refused("x[b'a']") == "only numbers are allowed as constants, got b'a'"
+    assert SafeExpression("x[..., :1] * True").evaluate(IMAGE).shape == (4, 5, 1)
+
+
+def test_unknown_names_are_refused_and_pi_and_e_are_known():
+    assert refused("np") == f"unknown name 'np'; use x, pi, e and {FUNCTIONS}"
+    assert refused("open") == f"unknown name 'open'; use x, pi, e and {FUNCTIONS}"
+    np.testing.assert_allclose(SafeExpression("x * pi + e").evaluate(IMAGE), IMAGE * np.pi + np.e, rtol=1e-6)
+
+
+@pytest.mark.parametrize("text", ["x(1)", "abs(x)(1)", "pi(x)"])
+def test_only_the_listed_functions_can_be_called(text):
+    assert refused(text) == f"only these functions can be called: {FUNCTIONS}"
+
+
+@pytest.mark.parametrize("text", ["(1, 2) * 3", "3 * (1, 2)", "(x, x) + (x,)"])
+def test_arithmetic_on_tuples_is_refused_on_either_side(text):
+    assert refused(text) == "arithmetic on tuples is not allowed"
+
+
+@pytest.mark.parametrize("exponent", [MAX_EXPONENT, -MAX_EXPONENT, 2.5, 0])
+def test_literal_exponents_up_to_the_limit_are_allowed(exponent):
+    out = SafeExpression(f"clip(x, 0.5, 1) ** {exponent}").evaluate(IMAGE)
+    np.testing.assert_allclose(out, np.clip(IMAGE, 0.5, 1) ** exponent, rtol=1e-5)
+
+
+@pytest.mark.parametrize("text", [f"x ** {MAX_EXPONENT + 1}", f"x ** -{MAX_EXPONENT + 1}", "x ** (2 + 1)",
+                                  "x ** x", "x ** -x"])
+def test_larger_or_computed_exponents_are_refused(text):
+    assert refused(text) == f"exponents must be plain numbers up to {MAX_EXPONENT}"
+
+
+def test_evaluate_computes_on_x_as_numpy_would():
+    out = SafeExpression("  clip(x * 2, 0, 1) + where(x > 0.5, 1, 0)  ").evaluate(IMAGE)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, np.clip(IMAGE * 2, 0, 1) + np.where(IMAGE > 0.5, 1, 0), rtol=1e-6)
+    assert SafeExpression("fliplr(x)").evaluate(IMAGE)[0, 0, 0] == IMAGE[0, -1, 0]
+
+
+@pytest.mark.parametrize("text, shape", [("x[:, :, 0]", [4, 5]), ("x[:0]", [0, 5, 3]), ("mean(x)", [])])
+def test_a_result_that_is_not_an_image_is_refused_with_its_shape(text, shape):
+    with pytest.raises(ExpressionError) as err:
+        SafeExpression(text).evaluate(IMAGE)
+    assert str(err.value) == f"`{text}` must give an image (height, width, channels), got shape {shape}"
+
+
+def test_an_expression_failing_on_an_image_names_itself_and_the_error():
+    with pytest.raises(ExpressionError) as err:
+        SafeExpression("x[9, 9, 9]").evaluate(IMAGE)
+    assert str(err.value).startswith("`x[9, 9, 9]` failed: IndexError: ")
+    assert "index 9 is out of bounds" in str(err.value)
+
+
+def test_the_trial_gives_the_output_shape_and_reports_errors():
+    assert trial_shape("mean(x, axis=2, keepdims=True)", (5, 7, 3)) == (5, 7, 1)
+    assert trial_shape("transpose(x, (1, 0, 2))", (5, 7, 3)) == (7, 5, 3)
+    assert all(type(v) is int for v in trial_shape("x", (2, 3, 1)))
+    with pytest.raises(ExpressionError, match=r"^`x\[:, :, 0\]` must give an image"):
+        trial_shape("x[:, :, 0]", (2, 3, 1))
+    with pytest.raises(ExpressionError, match="unknown name 'y'"):
+        trial_shape("y", (2, 3, 1))
+
+
+def test_a_result_numpy_cannot_make_an_array_of_is_an_expression_error():
+    with pytest.raises(ExpressionError, match="inhomogeneous"):
+        trial_shape("(x, x[:1])", (2, 3, 1))
