@@ -76,15 +76,20 @@ def test_a_run_without_a_model_is_one_message(tmp_path):
         predict_images(tmp_path, [("a.png", digit_png(3))])
 
 
-def test_a_preview_is_drawn_in_a_child_and_one_over_the_memory_limit_is_refused(monkeypatch):
+def test_a_preview_is_drawn_in_a_child_and_one_over_the_memory_limit_is_refused(monkeypatch, python_env):
     from dragdl_core.sandbox import SandboxError, pool
     from dragdl_core.sandbox.preview import preview_images
 
-    graph = example("shapes-augment.json")
-    classes, rows, random = preview_images(graph, "noise")
-    assert len(rows) == 4 and len(rows[0]) == 3 and random
-    assert rows[0][0].size[0] >= 32
-    assert "paddle" not in sys.modules
+    # in a fresh process (this one may have imported Paddle for other tests): the caller never imports Paddle
+    code = ("import json, sys\nfrom dragdl_core.sandbox.preview import preview_images\n"
+            "classes, rows, random = preview_images(json.load(open('examples/shapes-augment.json')), 'noise')\n"
+            "print(json.dumps([len(rows), len(rows[0]), random, rows[0][0].size[0], 'paddle' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=python_env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows, draws, random, width, paddle_here = json.loads(out.stdout.strip().splitlines()[-1])
+    assert rows == 4 and draws == 3 and random and width >= 32
+    assert not paddle_here
 
     from dragdl_core.sandbox import preview as sandboxed_preview
 
