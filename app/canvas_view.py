@@ -2,7 +2,7 @@
 
 The component adopts what Python sends only when the state's timestamp is newer than its own last
 report, and its report stays in the session until the next one: so every Python-side change bumps the
-timestamp, and a report is taken back only when its timestamp is new (dragdl_core.canvas does the merge)."""
+timestamp, and a report is taken back only when its timestamp is new (dragdl_core.compiler.canvas does the merge)."""
 from __future__ import annotations
 
 import time
@@ -10,7 +10,7 @@ import time
 import streamlit as st
 from streamlit_flow import StreamlitFlowEdge, StreamlitFlowNode, StreamlitFlowState, streamlit_flow
 
-from dragdl_core import canvas
+from dragdl_core.compiler import canvas
 
 GRAPH, SELECTED, SENT_AT, SEEN_AT, REVISION = "graph", "selected", "canvas_sent_at", "canvas_seen_at", "graph_rev"
 FIT = "canvas_fit"

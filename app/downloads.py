@@ -15,7 +15,7 @@ FORMATS = {"zip": ("Download model (zip, runs anywhere)", "application/zip",
 
 def _maker(run_dir: Path, fmt: str):
     def make() -> bytes:
-        from dragdl_core.export import ExportError, cached_export
+        from dragdl_core.serving.export import ExportError, cached_export
 
         try:
             return cached_export(run_dir, fmt).read_bytes()

@@ -11,7 +11,8 @@ import streamlit as st  # noqa: E402
 from app import style  # noqa: E402
 from app.navigation import all_pages  # noqa: E402
 from app.session import account_sidebar, current_actor  # noqa: E402
-from dragdl_core import class_config, sandbox  # noqa: E402
+from dragdl_core import sandbox  # noqa: E402
+from dragdl_core.classroom import class_config  # noqa: E402
 
 st.set_page_config(page_title=class_config.current().name, page_icon=":material/account_tree:", layout="wide")
 sandbox.warm()  # pre-started children for Lambda trials, previews and predictions (a no-op once they run)

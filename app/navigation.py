@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dragdl_core.access import Actor
+from dragdl_core.classroom.access import Actor
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 PAGES = {  # name: (title, icon)

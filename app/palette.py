@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import canvas_view
-from dragdl_core import canvas, registry
+from dragdl_core.compiler import canvas, registry
 
 GROUP_ORDER = ("Datasets", "Transforms", "Layers", "Models", "Train")
 

@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from dragdl_core import forms
-from dragdl_core.params import Param, ParamError
+from dragdl_core.compiler import forms
+from dragdl_core.compiler.params import Param, ParamError
 
 
 def _float_step(decl: Param, value: Any) -> float:

@@ -10,11 +10,12 @@ import streamlit as st
 from app import canvas_view
 from app.param_widgets import param_widget
 from app.session import current_actor
-from dragdl_core import canvas, class_config, quotas, registry
-from dragdl_core.canvas import format_shape
-from dragdl_core.partial import completed, model_summary
-from dragdl_core.summary import MODEL_CATEGORIES
-from dragdl_core.validate import Analysis, analyze
+from dragdl_core.classroom import class_config, quotas
+from dragdl_core.compiler import canvas, registry
+from dragdl_core.compiler.canvas import format_shape
+from dragdl_core.compiler.partial import completed, model_summary
+from dragdl_core.compiler.summary import MODEL_CATEGORIES
+from dragdl_core.compiler.validate import Analysis, analyze
 
 
 def _set(node_id: str, name: str):
@@ -75,7 +76,7 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
 def dataset_picker(value, key: str, on_change) -> None:
     """ImageFolder's dataset, picked from those the student may use (their own and the class's) rather
     than typed: 'fruit' for 'fruits' cannot happen. A name that is not there stays listed, marked."""
-    from dragdl_core import datasets_store as store
+    from dragdl_core.stores import datasets as store
 
     from app.session import current_actor
 

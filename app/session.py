@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dragdl_core import class_config, users
-from dragdl_core.access import INSTRUCTOR, Actor, act_as
+from dragdl_core.classroom import class_config, users
+from dragdl_core.classroom.access import INSTRUCTOR, Actor, act_as
 
 LOCAL_USER = users.LOCAL_USER
 _STATE_KEYS = ("authentication_status", "username", "name", "email", "roles")

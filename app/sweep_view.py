@@ -82,8 +82,8 @@ def importance(sweep_id: str) -> None:
 
 def _tunable(graph: dict) -> dict[str, object]:
     """node.param -> its current value, for every number or choice parameter of the graph's nodes."""
-    from dragdl_core import registry
-    from dragdl_core.params import Choice, Float, Int
+    from dragdl_core.compiler import registry
+    from dragdl_core.compiler.params import Choice, Float, Int
 
     found = {}
     for node in graph.get("nodes", []):

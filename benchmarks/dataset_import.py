@@ -45,7 +45,7 @@ def main() -> None:
              (2, 40 // scale, 2048, "JPEG"), (2, 200 // scale, 256, "PNG")]
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["DRAGDL_DATASETS"] = str(Path(tmp) / "datasets")
-        from dragdl_core import datasets_store as store
+        from dragdl_core.stores import datasets as store
 
         print(f"# dataset import, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}")

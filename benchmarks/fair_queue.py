@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dragdl_core import tasks, users  # noqa: E402
+from dragdl_core import tasks  # noqa: E402
+from dragdl_core.classroom import users  # noqa: E402
 from dragdl_core.tasks import fair_queue, jobs  # noqa: E402
 from dragdl_core.tasks.redis_server import RedisServer  # noqa: E402
 from task_latency import tiny_graph  # noqa: E402  (benchmarks/ is on the path when run as a script)

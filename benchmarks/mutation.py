@@ -30,21 +30,21 @@ EQUIVALENT_DOC = ROOT / "docs" / "testing.md"
 
 # name: (modules to mutate, mutant-name globs (None: all in those modules), tests that exercise them)
 GROUPS: dict[str, tuple[list[str], list[str] | None, list[str]]] = {
-    "safe_expr": (["dragdl_core/safe_expr.py"], None, ["tests/test_safe_expr.py", "tests/test_validation.py"]),
-    "validate": (["dragdl_core/validate.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py"]),
+    "safe_expr": (["dragdl_core/compiler/safe_expr.py"], None, ["tests/test_safe_expr.py", "tests/test_validation.py"]),
+    "validate": (["dragdl_core/compiler/validate.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py"]),
     "layers": (["dragdl_core/nodes/layers/*.py", "dragdl_core/nodes/model/classifier_head.py"],
                ["*infer_shape*", "*layer_shape*", "*window_output*"],
                ["tests/test_shape_properties.py", "tests/test_validation.py"]),
     "transforms": (["dragdl_core/nodes/transforms/*.py"],
                    ["*infer_shape*", "*transform_shape*", "*fits*", "*ǁcheck__*", "*eval_code*"],
                    ["tests/test_shape_properties.py", "tests/test_validation.py"]),
-    "codegen": (["dragdl_core/codegen.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py",
+    "codegen": (["dragdl_core/compiler/codegen.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py",
                                                    "tests/test_ui_support.py", "tests/test_trainer_options.py"]),
-    "fair_queue": (["dragdl_core/scheduling.py", "dragdl_core/tasks/fair_queue.py"], None,
+    "fair_queue": (["dragdl_core/classroom/scheduling.py", "dragdl_core/tasks/fair_queue.py"], None,
                    ["tests/test_scheduling_policy.py", "tests/test_fair_queue.py", "tests/test_classroom_tasks.py"]),
-    "access": (["dragdl_core/access.py", "dragdl_core/tasks/access.py"], None,
+    "access": (["dragdl_core/classroom/access.py", "dragdl_core/tasks/access.py"], None,
                ["tests/test_access_policy.py", "tests/test_classroom_tasks.py"]),
-    "archive": (["dragdl_core/datasets_store/archive.py"], None, ["tests/test_datasets_import.py"]),
+    "archive": (["dragdl_core/stores/datasets/archive.py"], None, ["tests/test_datasets_import.py"]),
     "resume": (["dragdl_core/runtime/training.py"], ["*ǁRunǁresume__*", "*ǁRunǁ_checkpoint__*"],
                ["tests/test_resume.py"]),
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from dragdl_core.codegen import compile_graph  # noqa: E402
+from dragdl_core.compiler.codegen import compile_graph  # noqa: E402
 
 EPOCHS, BATCH, SIZE = 4, 64, 32
 

@@ -49,7 +49,7 @@ def in_process_trial(text, hwc_shape, time_limit=1.0):
     """The trial as it was: evaluated in the caller's process (a thread that cannot be stopped)."""
     import numpy as np
 
-    from dragdl_core.safe_expr import SafeExpression
+    from dragdl_core.compiler.safe_expr import SafeExpression
 
     return tuple(SafeExpression(text).evaluate(np.full(hwc_shape, 0.5, dtype=np.float32)).shape)
 
@@ -79,7 +79,7 @@ def main(runs: int) -> None:
     from dragdl_core.nodes.transforms import lambda_ as lambda_node
     from dragdl_core.sandbox.prediction import predict_images
     from dragdl_core.sandbox.preview import preview_images
-    from dragdl_core.validate import analyze
+    from dragdl_core.compiler.validate import analyze
 
     rows = []
     sandboxed = lambda_node.trial_shape

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dragdl_core import tasks  # noqa: E402
-from dragdl_core.codegen import compile_graph  # noqa: E402
+from dragdl_core.compiler.codegen import compile_graph  # noqa: E402
 from dragdl_core.tasks import jobs  # noqa: E402
 from dragdl_core.tasks.redis_server import RedisServer  # noqa: E402
 

@@ -13,8 +13,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def import_time() -> float:
-    code = "import time; t = time.perf_counter(); import dragdl_core.validate, dragdl_core.codegen; " \
-           "from dragdl_core import registry; registry.node_types(); print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import dragdl_core.compiler.validate, dragdl_core.compiler.codegen; " \
+           "from dragdl_core.compiler import registry; registry.node_types(); print(time.perf_counter() - t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                                  check=True).stdout) for _ in range(5)]
     return statistics.median(runs)
@@ -54,7 +54,7 @@ def branching_graph(total: int) -> dict:
 
 def timed(graph: dict, cpu: list | None = None) -> float:
     """Median wall time of 5 runs; the fastest run's CPU time goes into `cpu` (steadier on a shared machine)."""
-    from dragdl_core.validate import analyze
+    from dragdl_core.compiler.validate import analyze
 
     times, cpus = [], []
     for _ in range(5):
@@ -69,7 +69,7 @@ def timed(graph: dict, cpu: list | None = None) -> float:
 
 
 def main():
-    from dragdl_core.codegen import compile_graph
+    from dragdl_core.compiler.codegen import compile_graph
 
     print(f"machine: {platform.machine()}, Python {platform.python_version()}\n")
     print("| measure | median |")

@@ -6,13 +6,13 @@ keystroke. Paddle lives in `dragdl_core.runtime`; RQ and Redis in `dragdl_core.t
 __version__ = "0.1.0"
 
 _LAZY = {  # public name -> the module (below this package) that defines it
-    "analyze": "validate",
-    "validate": "validate",
-    "infer_shapes": "validate",
-    "load_graph": "graph",
-    "read_graph_file": "graph",
-    "Graph": "graph",
-    "compile_graph": "codegen",
+    "analyze": "compiler.validate",
+    "validate": "compiler.validate",
+    "infer_shapes": "compiler.validate",
+    "load_graph": "compiler.graph",
+    "read_graph_file": "compiler.graph",
+    "Graph": "compiler.graph",
+    "compile_graph": "compiler.codegen",
 }
 
 

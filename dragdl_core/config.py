@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import class_config
+from .classroom import class_config
 
 REPO_ROOT = class_config.REPO_ROOT
 

@@ -8,11 +8,12 @@ import streamlit as st
 from app import canvas_view, palette, property_panel, task_service
 from app.navigation import page
 from app.session import current_actor, current_user
-from dragdl_core import canvas, class_config, quotas
-from dragdl_core.codegen import compile_graph
-from dragdl_core.graph import GraphError, load_graph
-from dragdl_core.partial import analyses
-from dragdl_core.templates import describe, open_template, templates
+from dragdl_core.classroom import class_config, quotas
+from dragdl_core.compiler import canvas
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.compiler.graph import GraphError, load_graph
+from dragdl_core.compiler.partial import analyses
+from dragdl_core.compiler.templates import describe, open_template, templates
 
 canvas_view.take_browser_changes()
 

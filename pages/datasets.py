@@ -1,6 +1,6 @@
 """Datasets page: upload a zip of class folders (or with a `path,label` CSV), read the import report, explore a
 dataset (class counts, sample images, image sizes and modes, the train/val/test split) and delete it.
-All logic lives in dragdl_core.datasets_store; this page only shows it."""
+All logic lives in dragdl_core.stores.datasets; this page only shows it."""
 from __future__ import annotations
 
 import sys
@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:  # run on its own (streamlit run pages/datasets.py
 
 from app.session import current_actor  # noqa: E402
 from app.param_widgets import param_slider  # noqa: E402
-from dragdl_core import datasets_store as store  # noqa: E402
+from dragdl_core.stores import datasets as store  # noqa: E402
 from dragdl_core.nodes.datasets.base import SPLIT_PARAMS  # noqa: E402
 
 SAMPLES_PER_CLASS = 6
@@ -92,8 +92,8 @@ def use_on_canvas(name: str) -> None:
     the dataset of the ImageFolder template (the graph it replaces can be brought back with Undo)."""
     from app import canvas_view
     from app.navigation import page
-    from dragdl_core import canvas
-    from dragdl_core.templates import EXAMPLES_DIR, load_template
+    from dragdl_core.compiler import canvas
+    from dragdl_core.compiler.templates import EXAMPLES_DIR, load_template
 
     graph = canvas_view.graph()
     folder = next((n for n in graph["nodes"] if n["type"] == "ImageFolder"), None)

@@ -9,9 +9,10 @@ import streamlit as st
 from app import canvas_view, task_service
 from app.formatting import age
 from app.session import current_actor
-from dragdl_core import access, assignments, class_config, datasets_store, leaderboard
+from dragdl_core.classroom import access, assignments, class_config, leaderboard
+from dragdl_core.stores import datasets as datasets_store
 from dragdl_core.config import REPO_ROOT
-from dragdl_core.graph import GraphError, load_graph
+from dragdl_core.compiler.graph import GraphError, load_graph
 
 REFRESH_SECONDS = 3
 

@@ -9,7 +9,8 @@ from app.downloads import model_downloads
 from app.formatting import DASH, age, count, display_names, percent, task_label
 from app.navigation import page
 from app.session import current_user
-from dragdl_core import registry, rundir
+from dragdl_core import rundir
+from dragdl_core.compiler import registry
 
 st.title("Models")
 st.subheader("Model building blocks")

@@ -77,8 +77,8 @@ live()
 def configuration(task_id: str) -> None:
     """What the task trained: its graph, node by node with the parameters set, and the Trainer's
     hyper-parameters in full (defaults included), as submitted (graph.json is never rewritten)."""
-    from dragdl_core import registry
-    from dragdl_core.canvas import changed_params
+    from dragdl_core.compiler import registry
+    from dragdl_core.compiler.canvas import changed_params
 
     graph = rundir.read_graph(Path(by_id[task_id]["run_dir"])) or {}
     nodes = graph.get("nodes", [])

@@ -11,7 +11,7 @@ from app import charts, task_service
 from app.downloads import model_downloads
 from app.formatting import task_label
 from app.session import current_user
-from dragdl_core.uploads import IMAGE_TYPES, MAX_UPLOAD_MB, UploadError, check_upload
+from dragdl_core.serving.uploads import IMAGE_TYPES, MAX_UPLOAD_MB, UploadError, check_upload
 
 UNSURE = 0.6  # below this top probability the answer comes with a caution
 
@@ -49,7 +49,7 @@ def training_samples(run_folder: Path) -> None:
     """'Your image should look like these': one training image per class, as the dataset gives them (the
     same sample drawing the Build page's preview uses), so a student sees colours, framing and size."""
     from dragdl_core import rundir
-    from dragdl_core.partial import completed
+    from dragdl_core.compiler.partial import completed
 
     graph = rundir.read_graph(run_folder) or {}
     dataset = next((n for n in graph.get("nodes", []) if n["type"] not in ("Trainer",)), None)

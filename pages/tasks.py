@@ -9,7 +9,8 @@ from app import canvas_view, task_service
 from app.formatting import age, duration, task_label
 from app.navigation import page
 from app.session import current_actor, current_user
-from dragdl_core import assignments, rundir
+from dragdl_core import rundir
+from dragdl_core.classroom import assignments
 
 REFRESH_SECONDS = 2
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from dragdl_core import users
-from dragdl_core.access import Actor
+from dragdl_core.classroom import users
+from dragdl_core.classroom.access import Actor
 
 ADA, BOB = Actor("ada", "student"), Actor("bob", "student")
 GRACE = Actor("grace", "instructor")

@@ -12,9 +12,9 @@ import numpy as np
 from PIL import Image
 
 from conftest import ROOT, example
-from dragdl_core import registry
-from dragdl_core.codegen import compile_graph
-from dragdl_core.validate import analyze
+from dragdl_core.compiler import registry
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.compiler.validate import analyze
 
 STANDALONE_PACKAGES = ["onnxruntime", "numpy", "pillow"]
 

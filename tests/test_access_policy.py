@@ -2,9 +2,9 @@
 refusal names the action and the object but nothing of the other user."""
 import pytest
 
-from dragdl_core import access
-from dragdl_core.access import (DATASET_READS, DATASET_WRITES, TASK_ACTIONS, AccessDenied, Actor, DatasetRef,
-                                TaskRef)
+from dragdl_core.classroom import access
+from dragdl_core.classroom.access import (DATASET_READS, DATASET_WRITES, TASK_ACTIONS, AccessDenied, Actor, DatasetRef,
+                                          TaskRef)
 
 ADA, BOB = Actor("ada", "student"), Actor("bob", "student")
 GRACE = Actor("grace", "instructor")

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import ROOT, tiny_digits_graph
-from dragdl_core.users import UsersFile
+from dragdl_core.classroom.users import UsersFile
 from export_support import digit_images, label_of, predict_json
 from task_service import tiny_graph, wait_for
 
@@ -210,7 +210,7 @@ def test_an_instance_without_accounts_serves_only_its_own_machine(isolated_home)
 
 
 def test_users_token_prints_a_token_and_stores_only_its_hash(isolated_home, monkeypatch):
-    from dragdl_core import users
+    from dragdl_core.classroom import users
 
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
     accounts = UsersFile()

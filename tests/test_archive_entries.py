@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 
-from dragdl_core.datasets_store.archive import _special_kind, entry_parts
-from dragdl_core.datasets_store.errors import DatasetError
+from dragdl_core.stores.datasets.archive import _special_kind, entry_parts
+from dragdl_core.stores.datasets.errors import DatasetError
 
 
 @pytest.mark.parametrize("name, parts", [

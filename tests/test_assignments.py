@@ -5,10 +5,10 @@ import json
 import pytest
 
 from conftest import example
-from dragdl_core import assignments
-from dragdl_core.access import AccessDenied, Actor
-from dragdl_core.assignments import AssignmentError
-from dragdl_core.leaderboard import leaderboard
+from dragdl_core.classroom import assignments
+from dragdl_core.classroom.access import AccessDenied, Actor
+from dragdl_core.classroom.assignments import AssignmentError
+from dragdl_core.classroom.leaderboard import leaderboard
 
 GRACE, ADA = Actor("grace", "instructor"), Actor("ada", "student")
 

@@ -11,9 +11,10 @@ from paddle import nn
 
 from backbone_graphs import backbone_graph
 from conftest import EXAMPLES, ROOT
-from dragdl_core import backbones, summary
+from dragdl_core import backbones
+from dragdl_core.compiler import summary
 from dragdl_core.cli import main
-from dragdl_core.validate import analyze
+from dragdl_core.compiler.validate import analyze
 
 
 def register(name="tinynet", path=EXAMPLES / "custom_model.py", *extra) -> int:

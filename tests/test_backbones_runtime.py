@@ -8,7 +8,8 @@ import pytest
 from paddle import nn
 
 from backbone_graphs import backbone_graph
-from dragdl_core import backbones, summary
+from dragdl_core import backbones
+from dragdl_core.compiler import summary
 from dragdl_core.runtime.backbones import count_parameters, feature_extractor
 from dragdl_core.runtime.summary import model_summary
 

@@ -9,8 +9,9 @@ import pytest
 
 from backbone_graphs import backbone_graph
 from conftest import ROOT, example
-from dragdl_core import backbones, codegen, summary
-from dragdl_core.validate import analyze
+from dragdl_core import backbones
+from dragdl_core.compiler import codegen, summary
+from dragdl_core.compiler.validate import analyze
 
 REQUIRED = ["resnet18", "resnet34", "resnet50", "vgg11", "vgg16", "mobilenet_v2", "mobilenet_v3_small",
             "mobilenet_v3_large", "shufflenet_v2_x0_25", "shufflenet_v2_x1_0", "squeezenet1_1", "densenet121"]
@@ -37,8 +38,8 @@ def test_catalog_has_every_classic_arch_described_as_data():
 
 def test_validating_a_backbone_graph_never_imports_paddle():
     example = str(ROOT / "examples" / "backbone-shapes.json")
-    code = ("import sys; from pathlib import Path; from dragdl_core.validate import analyze\n"
-            "from dragdl_core.summary import summarize\n"
+    code = ("import sys; from pathlib import Path; from dragdl_core.compiler.validate import analyze\n"
+            "from dragdl_core.compiler.summary import summarize\n"
             f"result = analyze(Path({example!r})); assert result.ok, result.errors\n"
             "assert summarize(result)['rows']\n"
             "assert 'paddle' not in sys.modules, 'paddle was imported'")

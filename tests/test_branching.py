@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, example
-from dragdl_core.codegen import compile_graph
-from dragdl_core.validate import analyze
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.compiler.validate import analyze
 
 
 def residual(**trainer) -> dict:
@@ -255,7 +255,7 @@ def test_a_killed_branching_run_resumes_exactly(tmp_path, python_env):
 # -- the canvas (pure part: what is drawn and the edits it makes) -------------------------------------------
 
 def test_drawing_a_fork_and_a_merge_on_the_canvas_makes_a_version_2_graph_with_labelled_inputs():
-    from dragdl_core import canvas
+    from dragdl_core.compiler import canvas
 
     graph = example("digits-cnn.json")
     graph, add_id = canvas.add_node(graph, "Add")
@@ -279,7 +279,7 @@ def test_drawing_a_fork_and_a_merge_on_the_canvas_makes_a_version_2_graph_with_l
 
 
 def test_changing_an_input_number_renumbers_the_others():
-    from dragdl_core import canvas
+    from dragdl_core.compiler import canvas
 
     graph = residual()
     node(graph, "add1")["type"] = "Concat"
@@ -292,8 +292,8 @@ def test_changing_an_input_number_renumbers_the_others():
 
 def test_an_unfinished_branching_graph_still_shows_shapes_on_every_branch():
     """While a student builds (a fork not yet joined, no head, no Trainer) each branch still gets its shape."""
-    from dragdl_core.partial import analyze_so_far
-    from dragdl_core.summary import summarize
+    from dragdl_core.compiler.partial import analyze_so_far
+    from dragdl_core.compiler.summary import summarize
 
     graph = residual()
     graph["nodes"] = [n for n in graph["nodes"] if n["id"] not in ("add1", "relu2", "pool2", "head", "train")]
@@ -319,7 +319,7 @@ def test_nodes_json_describes_the_merge_nodes(python_env):
 
 
 def test_deleting_a_node_inside_a_branch_keeps_its_place_among_the_merge_inputs():
-    from dragdl_core import canvas
+    from dragdl_core.compiler import canvas
 
     graph = residual()
     node(graph, "add1")["type"] = "Concat"

@@ -1,4 +1,4 @@
-"""The Build page's analyses are computed once per distinct graph and shared (dragdl_core.partial.analyses):
+"""The Build page's analyses are computed once per distinct graph and shared (dragdl_core.compiler.partial.analyses):
 the same graph gives the same result, any change gives a fresh one, and what is cached is what `analyze`
 gives."""
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 
 from conftest import example
-from dragdl_core import canvas
-from dragdl_core.partial import analyses, analyze_so_far, model_summary
-from dragdl_core.summary import summarize
-from dragdl_core.validate import analyze
+from dragdl_core.compiler import canvas
+from dragdl_core.compiler.partial import analyses, analyze_so_far, model_summary
+from dragdl_core.compiler.summary import summarize
+from dragdl_core.compiler.validate import analyze
 
 
 def test_a_graph_is_analysed_once_and_a_change_is_seen():

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from dragdl_core import class_config
-from dragdl_core.class_config import ConfigError, current, load
+from dragdl_core.classroom import class_config
+from dragdl_core.classroom.class_config import ConfigError, current, load
 
 CLASS_FILE = """
 name = "CS 101"

@@ -8,7 +8,9 @@ from streamlit.testing.v1 import AppTest
 from classroom import PASSWORD, classroom  # noqa: F401  (fixture)
 from conftest import ROOT
 from dataset_archives import class_files, write_zip
-from dragdl_core import assignments, datasets_store, tasks
+from dragdl_core import tasks
+from dragdl_core.classroom import assignments
+from dragdl_core.stores import datasets as datasets_store
 from task_service import redis_server, tiny_graph  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.timeout(300)
@@ -48,7 +50,7 @@ def test_a_class_asks_everyone_to_sign_in(classroom):
 
 
 def test_a_removed_account_is_signed_out(classroom):
-    from dragdl_core.users import UsersFile
+    from dragdl_core.classroom.users import UsersFile
 
     UsersFile().remove("bob")
     at = app_as("bob")

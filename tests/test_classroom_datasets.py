@@ -4,8 +4,9 @@ import pytest
 
 from classroom import ADA, BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
 from dataset_archives import class_files, image_bytes, write_zip
-from dragdl_core import config, datasets_store as store
-from dragdl_core.datasets_store import DatasetAccessDenied
+from dragdl_core import config
+from dragdl_core.stores import datasets as store
+from dragdl_core.stores.datasets import DatasetAccessDenied
 
 
 @pytest.fixture
@@ -91,8 +92,8 @@ def test_sharing_from_the_servers_command_line(adas_pets, capsys):
 
 
 def test_validation_in_a_students_session_does_not_reveal_another_students_dataset(adas_pets):
-    from dragdl_core import access
-    from dragdl_core.validate import analyze
+    from dragdl_core.classroom import access
+    from dragdl_core.compiler.validate import analyze
 
     graph = {"format": "dragdl.graph", "version": 1, "nodes": [
         {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 16}},

@@ -9,7 +9,8 @@ import pytest
 
 from classroom import BOB, GRACE, classroom, write_class  # noqa: F401  (fixture)
 from dataset_archives import class_files, write_zip
-from dragdl_core import datasets_store, tasks
+from dragdl_core import tasks
+from dragdl_core.stores import datasets as datasets_store
 from dragdl_core.tasks import jobs, lifecycle
 from dragdl_core.tasks.store import TaskStore
 from task_service import redis_server, tiny_graph  # noqa: F401  (fixture)

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from dataset_archives import class_files, write_zip
-from dragdl_core import datasets_store as store
+from dragdl_core.stores import datasets as store
 from ui_browser import CHROMIUM, CHROMIUM_ARGS, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180),

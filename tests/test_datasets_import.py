@@ -18,10 +18,11 @@ from PIL import Image
 
 from dataset_archives import (class_files, image_bytes, png_header_only, symlink_entry, tree, unix_entry,
                               write_zip)
-from dragdl_core import config, datasets_store as store
-from dragdl_core.datasets_store.images import BadImage, inspect_image
+from dragdl_core import config
+from dragdl_core.stores import datasets as store
+from dragdl_core.stores.datasets.images import BadImage, inspect_image
 from dragdl_core.nodes.datasets.image_folder import class_folders
-from dragdl_core.validate import analyze
+from dragdl_core.compiler.validate import analyze
 from test_dependency_rules import HEAVY
 
 
@@ -310,7 +311,7 @@ def test_the_store_imports_no_heavy_package(tmp_path, python_env):
     """The page and the CLI call the store in the app's process: it must stay pure (no Paddle, Streamlit, Redis)."""
     archive = write_zip(tmp_path / "a.zip", class_files(("a", "b"), 5))
     code = ("import sys, json\n"
-            "from dragdl_core import datasets_store as store\n"
+            "from dragdl_core.stores import datasets as store\n"
             f"store.import_archive({str(archive)!r}, 'pure')\n"
             "store.describe('pure'); store.samples('pure'); store.list_datasets(); store.delete('pure')\n"
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n")

@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from dataset_archives import class_files, image_bytes, tree, write_zip
-from dragdl_core import config, datasets_store as store
+from dragdl_core import config
+from dragdl_core.stores import datasets as store
 
 PAGE = str(ROOT / "pages" / "datasets.py")
 pytestmark = pytest.mark.timeout(120)

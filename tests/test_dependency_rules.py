@@ -13,7 +13,7 @@ def test_validating_and_compiling_a_graph_imports_no_heavy_package(python_env):
     code = (
         "import sys, json\n"
         "import dragdl_core\n"
-        "from dragdl_core import registry\n"
+        "from dragdl_core.compiler import registry\n"
         "from pathlib import Path\nresult = dragdl_core.analyze(Path('examples/shapes-augment.json'))\n"
         "assert result.ok, result.errors\n"
         "dragdl_core.compile_graph(result)\n"
@@ -128,4 +128,4 @@ def test_the_import_graph_sees_relative_and_absolute_imports():
     graph = import_graph()
     assert "dragdl_core.rundir" in graph["dragdl_core.runtime.training"]  # from .. import rundir
     assert "dragdl_core.tasks.errors" in graph["dragdl_core.tasks.folders"]  # from .errors import ...
-    assert "dragdl_core.registry" in graph["dragdl_core.validate"]
+    assert "dragdl_core.compiler.registry" in graph["dragdl_core.compiler.validate"]

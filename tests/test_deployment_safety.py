@@ -107,9 +107,10 @@ def test_up_restarts_a_dead_redis_and_keeps_its_files_private(tmp_path, python_e
 
 def test_a_student_is_shown_no_absolute_server_path(classroom):
     from classroom import ADA, GRACE
-    from dragdl_core import access, config
-    from dragdl_core import datasets_store as store
-    from dragdl_core.validate import analyze
+    from dragdl_core import config
+    from dragdl_core.classroom import access
+    from dragdl_core.stores import datasets as store
+    from dragdl_core.compiler.validate import analyze
 
     graph = {"format": "dragdl.graph", "version": 1, "nodes": [
         {"id": "data", "type": "ImageFolder", "params": {"name": "missing", "image_size": 16}},

@@ -15,9 +15,10 @@ from PIL import Image
 
 from backbone_graphs import backbone_graph
 from conftest import ROOT, example, tiny_digits_graph
-from dragdl_core import backbones, registry
+from dragdl_core import backbones
+from dragdl_core.compiler import registry
 from dragdl_core.cli import main
-from dragdl_core.standalone import predict as standalone
+from dragdl_core.serving.standalone import predict as standalone
 from export_support import (digit_images, label_of, layer_graph, make_standalone_venv, predict_json,
                             untrained_run)
 
@@ -30,7 +31,7 @@ def onnx_and_paddle_outputs(run_dir, tmp_path, shape, seed=0):
     import onnxruntime
     import paddle
 
-    from dragdl_core.export import export_onnx
+    from dragdl_core.serving.export import export_onnx
 
     onnx_file = export_onnx(run_dir, tmp_path / "model.onnx")
     x = np.random.RandomState(seed).uniform(-1, 1, (2, *shape)).astype(np.float32)
@@ -84,7 +85,7 @@ def every_transform_graph() -> dict:
                          ids=["every-transform", "shapes-augment", "digits"])
 def test_preprocess_json_replays_the_runs_own_evaluation_transform(graph, tmp_path):
     """predict.py's Pillow/numpy replay of preprocess.json gives the array the run's train.py gives."""
-    from dragdl_core.export import preprocess
+    from dragdl_core.serving.export import preprocess
     from dragdl_core.runtime.predict import Predictor
 
     run = untrained_run(tmp_path / "run", graph)

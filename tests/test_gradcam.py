@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, example
-from dragdl_core.codegen import compile_graph
+from dragdl_core.compiler.codegen import compile_graph
 from dragdl_core.synthetic_shapes import SHAPE_NAMES, draw_one
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from conftest import ROOT, example
-from dragdl_core.graph import GraphError, load_graph, read_graph_file
+from dragdl_core.compiler.graph import GraphError, load_graph, read_graph_file
 
 
 @pytest.fixture

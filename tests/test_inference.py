@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from dragdl_core import backbones as catalog, registry
-from dragdl_core.codegen import compile_graph
-from dragdl_core.validate import analyze
+from dragdl_core import backbones as catalog
+from dragdl_core.compiler import registry
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.compiler.validate import analyze
 
 ARCHS = catalog.names()
 LAYERS = sorted(t for t in registry.node_types() if registry.get(t).category in ("layer", "head"))

@@ -1,9 +1,9 @@
-"""The canvas layout (dragdl_core.layout): a chain is one straight column, branches of a DAG sit side by side
+"""The canvas layout (dragdl_core.compiler.layout): a chain is one straight column, branches of a DAG sit side by side
 and re-join at their merge node, unconnected parts go beside the main one, and nothing overlaps."""
 from conftest import example
 
-from dragdl_core import layout
-from dragdl_core.templates import load_template, templates
+from dragdl_core.compiler import layout
+from dragdl_core.compiler.templates import load_template, templates
 
 
 def graph(edges, extra=()):

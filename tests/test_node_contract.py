@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dragdl_core import registry
-from dragdl_core.codegen import compile_graph
-from dragdl_core.params import MISSING
-from dragdl_core.validate import analyze
+from dragdl_core.compiler import registry
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.compiler.params import MISSING
+from dragdl_core.compiler.validate import analyze
 
 TYPES = sorted(registry.node_types())
 DOWNLOADED = {"MNIST", "FashionMNIST", "Cifar10", "Flowers102"}
@@ -160,7 +160,7 @@ def test_a_merge_produces_the_shape_it_infers(type_name, branches, size, tmp_pat
     assert list(out.shape) == [2, result.context.num_classes]
     if type_name == "Concat":
         assert result.shapes["merge"][0] == sum(channels for channels, _ in branches)
-    from dragdl_core.summary import summarize  # the canvas's parameter count, from shapes, for every branch
+    from dragdl_core.compiler.summary import summarize  # the canvas's parameter count, from shapes, for every branch
     assert summarize(result)["parameters"] == sum(int(np.prod(p.shape)) for p in model.parameters())
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from conftest import ROOT, example
 from dataset_archives import image_bytes, write_zip
-from dragdl_core import config, datasets_store as store
-from dragdl_core import validate as v
+from dragdl_core import config
+from dragdl_core.stores import datasets as store
+from dragdl_core.compiler import validate as v
 
 
 @pytest.mark.parametrize("field, value, code", [

@@ -2,9 +2,9 @@
 import pytest
 
 from conftest import tiny_digits_graph
-from dragdl_core.class_config import Limits
-from dragdl_core.quotas import QuotaExceeded, check_active_tasks, check_dataset_size, graph_errors
-from dragdl_core.validate import analyze
+from dragdl_core.classroom.class_config import Limits
+from dragdl_core.classroom.quotas import QuotaExceeded, check_active_tasks, check_dataset_size, graph_errors
+from dragdl_core.compiler.validate import analyze
 
 
 def test_a_graph_asking_more_epochs_than_allowed_is_refused_naming_the_trainer():

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from dataset_archives import image_bytes, write_zip
-from dragdl_core import datasets_store as store
-from dragdl_core.codegen import compile_graph
-from dragdl_core.datasets_store.images import BadImage, inspect_image
+from dragdl_core.stores import datasets as store
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.stores.datasets.images import BadImage, inspect_image
 from dragdl_core.imaging import ImageReadError, read_image
 from dragdl_core.runtime.datasets import image_folder, load_image
 from real_photos import bar, cmyk_jpeg, encode, eps_bytes, png_16_bit, rotated_jpeg, transparent_png

@@ -4,8 +4,8 @@ testing: benchmarks/mutation.py)."""
 import numpy as np
 import pytest
 
-from dragdl_core.safe_expr import ALLOWED_FUNCTIONS, MAX_EXPONENT, MAX_LENGTH, ExpressionError, SafeExpression, \
-    trial_shape
+from dragdl_core.compiler.safe_expr import (ALLOWED_FUNCTIONS, MAX_EXPONENT, MAX_LENGTH, ExpressionError,
+                                            SafeExpression, trial_shape)
 
 FUNCTIONS = ", ".join(sorted(ALLOWED_FUNCTIONS))   # "abs, ceil, clip, ..." as the messages list them
 IMAGE = np.linspace(0, 1, 4 * 5 * 3, dtype=np.float32).reshape(4, 5, 3)

@@ -10,8 +10,8 @@ import psutil
 import pytest
 
 from conftest import ROOT, example
-from dragdl_core import validate as v
-from dragdl_core.safe_expr import SafeExpression, ExpressionError
+from dragdl_core.compiler import validate as v
+from dragdl_core.compiler.safe_expr import SafeExpression, ExpressionError
 
 HOSTILE = {
     # each exponent <= 64, but the integer has 16 million digits: built while holding the interpreter lock
@@ -101,7 +101,7 @@ def test_a_slow_lambda_is_stopped_and_its_child_killed():
 
 
 def test_many_slow_lambdas_share_one_time_budget(monkeypatch):
-    from dragdl_core import safe_expr
+    from dragdl_core.compiler import safe_expr
 
     # a budget far below twenty trials' cost whatever the machine (each trial alone is tens of ms or more)
     monkeypatch.setattr(v, "TIME_BUDGET_S", 0.2)
@@ -119,7 +119,7 @@ def test_many_slow_lambdas_share_one_time_budget(monkeypatch):
 
 def test_the_trial_child_imports_no_paddle_and_the_pure_core_stays_pure(python_env):
     code = (
-        "import sys, json\nfrom dragdl_core.validate import analyze\n"
+        "import sys, json\nfrom dragdl_core.compiler.validate import analyze\n"
         "r = analyze(json.load(open('examples/shapes-augment.json')))\nassert r.ok, r.errors\n"
         "from dragdl_core.sandbox import pool\n"
         "kids = [c.process.pid for c in pool._pool('numpy').idle]\n"
@@ -136,4 +136,4 @@ def test_a_sandbox_that_cannot_start_says_so_at_once(monkeypatch):
 
     monkeypatch.setitem(pool.KINDS, "missing", (0, 1, 100))  # no such kind in the child: it exits at start
     with pytest.raises(SandboxError, match="the missing sandbox could not start"):
-        pool.run("missing", "dragdl_core.safe_expr:trial_in_child", ("x", (2, 2, 1)))
+        pool.run("missing", "dragdl_core.compiler.safe_expr:trial_in_child", ("x", (2, 2, 1)))

@@ -1,5 +1,5 @@
 """Fair order: tasks of different users interleave, so one student's twenty tasks starve nobody."""
-from dragdl_core.scheduling import Waiting, fair_order, running_counts
+from dragdl_core.classroom.scheduling import Waiting, fair_order, running_counts
 
 
 def users_in(order):

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from dragdl_core import registry
-from dragdl_core.params import Bool, Choice, Float, Int, Numbers, Text
-from dragdl_core.registry import Context, ShapeError
+from dragdl_core.compiler import registry
+from dragdl_core.compiler.params import Bool, Choice, Float, Int, Numbers, Text
+from dragdl_core.compiler.registry import Context, ShapeError
 
 paddle = pytest.importorskip("paddle")
 from paddle import nn  # noqa: E402

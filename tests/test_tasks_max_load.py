@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from classroom import write_class
 from conftest import ROOT
-from dragdl_core import hostload, tasks
+from dragdl_core import tasks
+from dragdl_core.serving import hostload
 from dragdl_core.tasks import jobs
 from task_service import Workers, redis_server, tiny_graph, wait_for  # noqa: F401  (fixture)
 

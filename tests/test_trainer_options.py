@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from conftest import tiny_digits_graph
-from dragdl_core.codegen import compile_graph
+from dragdl_core.compiler.codegen import compile_graph
 
 pytestmark = pytest.mark.slow
 

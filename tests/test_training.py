@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, example, tiny_digits_graph
-from dragdl_core.codegen import compile_graph
+from dragdl_core.compiler.codegen import compile_graph
 
 pytestmark = pytest.mark.slow
 

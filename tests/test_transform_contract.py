@@ -6,9 +6,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from dragdl_core import registry
-from dragdl_core.codegen import compile_graph
-from dragdl_core.validate import analyze
+from dragdl_core.compiler import registry
+from dragdl_core.compiler.codegen import compile_graph
+from dragdl_core.compiler.validate import analyze
 
 paddle = pytest.importorskip("paddle")
 from dragdl_core.runtime.datasets import to_pil  # noqa: E402

@@ -1,8 +1,8 @@
-"""The canvas <-> graph conversion and the edits the canvas makes (dragdl_core.canvas): pure, no browser."""
+"""The canvas <-> graph conversion and the edits the canvas makes (dragdl_core.compiler.canvas): pure, no browser."""
 from conftest import example
 
-from dragdl_core import canvas
-from dragdl_core.validate import analyze
+from dragdl_core.compiler import canvas
+from dragdl_core.compiler.validate import analyze
 
 
 def build(*types):

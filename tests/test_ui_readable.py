@@ -17,7 +17,7 @@ from PIL import Image
 from conftest import ROOT, tiny_digits_graph
 from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, running_app, settle
 
-from dragdl_core.templates import describe, load_template, templates
+from dragdl_core.compiler.templates import describe, load_template, templates
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

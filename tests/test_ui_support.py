@@ -12,13 +12,13 @@ import pytest
 from conftest import ROOT, example
 from ui_fixtures import trained_run  # noqa: F401  (fixture)
 
-from dragdl_core import forms, registry
-from dragdl_core.codegen import compile_graph
+from dragdl_core.compiler import forms, registry
+from dragdl_core.compiler.codegen import compile_graph
 from dragdl_core.imaging import to_display
-from dragdl_core.partial import analyze_so_far, completed
-from dragdl_core.summary import summarize
-from dragdl_core.templates import load_template, templates
-from dragdl_core.validate import analyze
+from dragdl_core.compiler.partial import analyze_so_far, completed
+from dragdl_core.compiler.summary import summarize
+from dragdl_core.compiler.templates import load_template, templates
+from dragdl_core.compiler.validate import analyze
 
 
 def chain(*nodes):
@@ -174,7 +174,7 @@ def stand_in_datasets(graph: dict) -> None:
     as PaddlePaddle's downloader names them (validation only checks they are there) under a HOME of the test's
     own, or a small Shapes demo imported under the ImageFolder's name."""
     from dragdl_core import config
-    from dragdl_core.datasets_store.demo import write_demo
+    from dragdl_core.stores.datasets.demo import write_demo
     from dragdl_core.nodes.datasets.paddle_downloads import PaddleDownload
 
     for spec in graph["nodes"]:
@@ -204,7 +204,7 @@ def test_every_template_is_a_valid_graph_once_its_data_is_there(tmp_path, monkey
 
 
 def test_templates_go_from_first_steps_to_transfer_learning_each_described():
-    from dragdl_core.templates import describe
+    from dragdl_core.compiler.templates import describe
 
     examples = [t for t in templates() if not t.startswith("assignment: ")]
     assert examples[0] == "digits-small-cnn" and examples[-1] == "shapes-resnet18-frozen"

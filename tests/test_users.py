@@ -7,10 +7,10 @@ import stat
 import pytest
 import yaml
 
-from dragdl_core import users
-from dragdl_core.access import INSTRUCTOR, STUDENT, Actor
+from dragdl_core.classroom import users
+from dragdl_core.classroom.access import INSTRUCTOR, STUDENT, Actor
 from dragdl_core.cli import main
-from dragdl_core.users import LOCAL_USER, UsersError, UsersFile, actor_for, single_user_mode
+from dragdl_core.classroom.users import LOCAL_USER, UsersError, UsersFile, actor_for, single_user_mode
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +119,7 @@ def test_a_broken_users_file_is_one_clear_error_and_is_not_overwritten(capsys, m
 
 
 def test_a_hand_written_file_without_a_cookie_key_never_gets_an_empty_one(isolated_home):
-    from dragdl_core.users import hash_password
+    from dragdl_core.classroom.users import hash_password
 
     (isolated_home / "users.yaml").write_text(
         f"credentials:\n  usernames:\n    Ada:\n      password: '{hash_password('password-1')}'\n")

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from conftest import example
-from dragdl_core import validate as v
-from dragdl_core.codegen import CompileError, compile_graph
+from dragdl_core.compiler import validate as v
+from dragdl_core.compiler.codegen import CompileError, compile_graph
 
 
 def errors_of(graph):
@@ -242,7 +242,7 @@ def test_a_train_only_lambda_must_keep_the_shape():
 
 
 def test_graph_round_trips_through_json(graph):
-    from dragdl_core.graph import load_graph
+    from dragdl_core.compiler.graph import load_graph
 
     loaded = load_graph(json.dumps(graph))
     assert load_graph(loaded.to_json()).to_dict() == loaded.to_dict()

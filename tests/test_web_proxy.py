@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from conftest import ROOT
-from dragdl_core import proxy
+from dragdl_core.serving import proxy
 from task_service import wait_for
 from ui_browser import free_port
 

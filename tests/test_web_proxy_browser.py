@@ -14,7 +14,7 @@ import pytest
 from classroom import PASSWORD, write_class
 from conftest import ROOT
 from dataset_archives import class_files, write_zip
-from dragdl_core import proxy
+from dragdl_core.serving import proxy
 from task_service import tiny_graph, wait_for
 from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, running_instance, settle
 from ui_fixtures import digit_png

@@ -6,7 +6,7 @@ import contextlib
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from ..uploads import MAX_UPLOAD_BYTES
+from ..serving.uploads import MAX_UPLOAD_BYTES
 from . import errors, exports, predictions, tasks, validation
 
 PREFIX = "/api"

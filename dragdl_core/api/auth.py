@@ -8,8 +8,8 @@ import ipaddress
 
 from fastapi import Request
 
-from ..access import INSTRUCTOR, Actor
-from ..users import LOCAL_USER, UsersError, UsersFile, single_user_mode
+from ..classroom.access import INSTRUCTOR, Actor
+from ..classroom.users import LOCAL_USER, UsersError, UsersFile, single_user_mode
 from .errors import ApiError
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

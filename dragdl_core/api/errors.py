@@ -9,10 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..access import AccessDenied
+from ..classroom.access import AccessDenied
 from ..tasks.errors import (Forbidden, InvalidGraph, InvalidUser, LimitExceeded, ServiceUnavailable, TaskConflict,
                             TaskError, TaskNotFound)
-from ..uploads import UploadError
+from ..serving.uploads import UploadError
 
 log = logging.getLogger("dragdl.api")
 

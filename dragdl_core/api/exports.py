@@ -1,4 +1,4 @@
-"""GET /api/tasks/{id}/export?format=onnx|zip: the trained model as a file (dragdl_core.export)."""
+"""GET /api/tasks/{id}/export?format=onnx|zip: the trained model as a file (dragdl_core.serving.export)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
 from .. import tasks
-from ..access import Actor
-from ..export import ExportError, cached_export
+from ..classroom.access import Actor
+from ..serving.export import ExportError, cached_export
 from .auth import current_actor
 from .errors import ApiError
 

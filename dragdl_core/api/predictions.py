@@ -1,12 +1,12 @@
 """POST /api/tasks/{id}/predict: class probabilities for one uploaded image, under the Predict page's
-upload rules (dragdl_core.uploads) and pixel limit."""
+upload rules (dragdl_core.serving.uploads) and pixel limit."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, UploadFile
 
 from .. import tasks
-from ..access import Actor
-from ..uploads import MAX_UPLOAD_BYTES, check_upload
+from ..classroom.access import Actor
+from ..serving.uploads import MAX_UPLOAD_BYTES, check_upload
 from .auth import current_actor
 from .errors import ApiError
 from .inference import predict_upload

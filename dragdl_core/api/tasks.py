@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from .. import rundir, tasks
-from ..access import Actor
+from ..classroom.access import Actor
 from .auth import current_actor
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 
-from ..validate import analyze
+from ..compiler.validate import analyze
 from .auth import current_actor
 
 router = APIRouter(tags=["graphs"])
@@ -14,7 +14,7 @@ router = APIRouter(tags=["graphs"])
 @router.post("/validate", summary="Validate a graph and infer its shapes")
 def validate(graph: Any = Body(..., description="a DragDL graph (dragdl.graph JSON)"),
              actor=Depends(current_actor)) -> dict:
-    from ..access import act_as
+    from ..classroom.access import act_as
 
     act_as(actor)  # dataset nodes see only the datasets this user may read
     result = analyze(graph)

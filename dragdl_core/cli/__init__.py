@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-from ..class_config import ConfigError
+from ..classroom.class_config import ConfigError
 
 COMMAND_MODULES = ["graph", "datasets", "tasks", "up", "weights", "models", "users", "export"]
 

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from . import UserError
-from ..graph import GraphError, read_graph_file
-from ..validate import analyze
+from ..compiler.graph import GraphError, read_graph_file
+from ..compiler.validate import analyze
 
 
 def load_graph_file(path: str):

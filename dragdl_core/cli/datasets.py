@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from . import UserError
-from .. import datasets_store as store
+from ..stores import datasets as store
 from ..imaging import FIXES
 from .common import ProgressBar, add_json_option, print_json
 

@@ -9,7 +9,7 @@ FORMATS = ("paddle", "onnx", "zip")
 
 
 def cmd_export(args) -> int:
-    from ..export import ExportError, export  # paddle2onnx (in a child process) only when exporting
+    from ..serving.export import ExportError, export  # paddle2onnx (in a child process) only when exporting
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from . import UserError
-from .. import config, registry, rundir
-from ..codegen import compile_graph
+from .. import config, rundir
+from ..compiler import registry
+from ..compiler.codegen import compile_graph
 from .common import add_json_option, analyze_file, print_errors, print_json
 
 

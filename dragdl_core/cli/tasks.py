@@ -7,7 +7,7 @@ import json
 import sys
 
 from . import UserError
-from ..users import LOCAL_USER
+from ..classroom.users import LOCAL_USER
 from .common import add_json_option, load_graph_file, print_errors, print_json
 
 DEFAULT_USER = LOCAL_USER

@@ -21,7 +21,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import UserError
-from .. import class_config, config, hostload, proxy
+from .. import config
+from ..classroom import class_config
+from ..serving import hostload, proxy
 
 APP = config.REPO_ROOT / "app" / "main.py"
 
@@ -305,7 +307,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 def _refuse_open_single_user(args, address: str) -> None:
     """Without accounts everyone who reaches the app is the instructor; on a network address that is every
     visitor. Refuse unless the operator says, with a flag, that this is what they want."""
-    from ..users import single_user_mode
+    from ..classroom.users import single_user_mode
 
     if args.no_app or not address or address in LOOPBACK_NAMES or args.allow_open_single_user:
         return
@@ -317,7 +319,7 @@ def _refuse_open_single_user(args, address: str) -> None:
 
 
 def _print_class(cfg: class_config.ClassConfig) -> None:
-    from ..users import UsersError, UsersFile
+    from ..classroom.users import UsersError, UsersFile
 
     for label, value in class_config.describe(cfg):
         if label not in ("home", "redis", "workers", "web app"):

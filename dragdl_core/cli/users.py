@@ -14,8 +14,8 @@ import getpass
 import sys
 
 from . import UserError
-from .. import class_config
-from ..users import UsersError, UsersFile, new_password
+from ..classroom import class_config
+from ..classroom.users import UsersError, UsersFile, new_password
 from .common import add_json_option, print_json
 
 

@@ -1,5 +1,5 @@
 """weights list | fetch ARCH | import FILE --arch A [--name N], and pretrain GRAPH --name N: the weights
-store behind the Backbone node's `weights` parameter (see dragdl_core.weights)."""
+store behind the Backbone node's `weights` parameter (see dragdl_core.stores.weights)."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from . import UserError
-from .. import backbones, config, rundir, weights as store
+from .. import backbones, config, rundir
+from ..stores import weights as store
 from .common import add_json_option, analyze_file, print_errors, print_json
 from .graph import cmd_run
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backbones as catalog, rundir, weights as store
+from .. import backbones as catalog, rundir
+from ..stores import weights as store
 from ..backbones.arch import RELU, Arch, Block
 from .inference import run_layer
 from .paddle_quiet import count_parameters, nn, paddle
@@ -128,7 +129,7 @@ def weights_file(arch: Arch, weights: str) -> Path:
 def load_weights(extractor: FeatureExtractor, path: Path) -> None:
     """Load a state dict that holds every tensor the extractor needs (extra ones, e.g. a classifier, are
     ignored); BackboneError saying what does not fit otherwise."""
-    from ..tensor_file import TensorFileError, read_tensors
+    from ..stores.tensor_file import TensorFileError, read_tensors
 
     try:
         state = read_tensors(path)  # never paddle.load: a pickle could run code before anything is checked

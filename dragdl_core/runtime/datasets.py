@@ -10,9 +10,9 @@ from PIL import Image
 
 from ..imaging import ImageReadError, read_image
 from ..nodes.datasets.base import split_sizes
-from ..datasets_store.folders import image_files
+from ..stores.datasets.folders import image_files
 from ..nodes.datasets.image_folder import class_folders
-from ..registry import ShapeError
+from ..compiler.registry import ShapeError
 
 
 @dataclass

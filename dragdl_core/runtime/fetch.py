@@ -19,7 +19,8 @@ from . import paddle_quiet  # noqa: E402,F401  (imports Paddle without its start
 import paddle.dataset.common as paddle_common  # noqa: E402
 from paddle.vision import datasets as paddle_datasets  # noqa: E402
 
-from .. import config, registry  # noqa: E402
+from .. import config  # noqa: E402
+from ..compiler import registry  # noqa: E402
 from ..nodes.datasets.paddle_downloads import PaddleDownload  # noqa: E402
 
 TIMEOUT_S = 10.0

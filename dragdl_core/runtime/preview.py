@@ -1,7 +1,7 @@
 """Sample images after a chosen transform, drawn several times so random augmentation shows.
 
 The pipeline is not rebuilt by hand: the path up to the chosen node is compiled into a training script
-(`dragdl_core.codegen`, completed by stand-ins - see dragdl_core.partial) and that script's own
+(`dragdl_core.compiler.codegen`, completed by stand-ins - see dragdl_core.compiler.partial) and that script's own
 `load_data` and `train_transform` are used, so the preview shows exactly what training will do."""
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import registry
-from ..codegen import compile_graph, has_random_transform
-from ..partial import completed
-from ..validate import analyze
+from ..compiler import registry
+from ..compiler.codegen import compile_graph, has_random_transform
+from ..compiler.partial import completed
+from ..compiler.validate import analyze
 from .eager import ensure_eager
 
 CACHE_SIZE = 8

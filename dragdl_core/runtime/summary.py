@@ -1,4 +1,4 @@
-"""The model summary measured on a built Paddle model: what `dragdl_core.summary` works out from shapes,
+"""The model summary measured on a built Paddle model: what `dragdl_core.compiler.summary` works out from shapes,
 checked by running one batch. A FeatureExtractor contributes one row per block, like the pure summary."""
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..safe_expr import SafeExpression
+from ..compiler.safe_expr import SafeExpression
 
 
 class ToFloatArray:
@@ -16,7 +16,7 @@ class ToFloatArray:
 
 
 class SafeLambda:
-    """Apply a checked expression over `x` (see dragdl_core.safe_expr): no imports, files or attributes."""
+    """Apply a checked expression over `x` (see dragdl_core.compiler.safe_expr): no imports, files or attributes."""
 
     def __init__(self, expression: str):
         self.expression = SafeExpression(expression)

@@ -11,8 +11,8 @@ import sys
 import time
 
 PRELOAD = {
-    "numpy": ["numpy", "asteval", "dragdl_core.safe_expr"],
-    "paddle": ["numpy", "asteval", "dragdl_core.safe_expr", "dragdl_core.runtime.sandboxed"],
+    "numpy": ["numpy", "asteval", "dragdl_core.compiler.safe_expr"],
+    "paddle": ["numpy", "asteval", "dragdl_core.compiler.safe_expr", "dragdl_core.runtime.sandboxed"],
 }
 SETUP = {"paddle": "dragdl_core.runtime.sandboxed:setup"}  # run once after the imports, before "ready"
 

@@ -6,7 +6,7 @@
     tasks.stop(task_id); tasks.retry(task_id); tasks.delete(task_id); tasks.run_dir(task_id)
 
 Only this package and the workers touch RQ and Redis. Every call takes an optional `actor=` (the signed-in
-user acting: an Actor or a user name; None = trusted); dragdl_core.access decides what an actor may do. The
+user acting: an Actor or a user name; None = trusted); dragdl_core.classroom.access decides what an actor may do. The
 queue is kept in fair order across users (fair_queue.py)."""
 from .connection import connection, redis_url
 from .errors import (Forbidden, InvalidGraph, InvalidUser, LimitExceeded, ServiceUnavailable, TaskConflict,

@@ -1,13 +1,13 @@
-"""The task service's door to the class's access policy (dragdl_core.access), which decides for everybody.
+"""The task service's door to the class's access policy (dragdl_core.classroom.access), which decides for everybody.
 
 `actor` in the service's calls is the user acting: an Actor, a user name (its role read from the users
 file), or None for a trusted caller (the server's command line, the workers), who may do anything.
 Refusals become Forbidden, a TaskError the command line prints as one line."""
 from __future__ import annotations
 
-from .. import access as policy
-from ..access import Actor, TaskRef
-from ..users import as_actor
+from ..classroom import access as policy
+from ..classroom.access import Actor, TaskRef
+from ..classroom.users import as_actor
 from .errors import Forbidden
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import class_config
+from ..classroom import class_config
 
 MEMORY_ENV = "DRAGDL_TASK_MEMORY_MB"
 TIME_ENV = "DRAGDL_TASK_TIME_LIMIT"

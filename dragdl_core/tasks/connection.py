@@ -10,7 +10,8 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from .. import class_config, config
+from .. import config
+from ..classroom import class_config
 from .errors import ServiceUnavailable
 
 URL_ENV = "REDIS_URL"

@@ -1,7 +1,7 @@
 """What can go wrong when asking the task service for something. Every error carries one clear line."""
 from __future__ import annotations
 
-from ..access import AccessDenied
+from ..classroom.access import AccessDenied
 
 
 class TaskError(Exception):
@@ -36,7 +36,7 @@ class TaskConflict(TaskError):
 
 
 class Forbidden(TaskError, AccessDenied):
-    """The acting user may not do this (dragdl_core.access decides); the message names the action and the
+    """The acting user may not do this (dragdl_core.classroom.access decides); the message names the action and the
     task, never the other user."""
 
 

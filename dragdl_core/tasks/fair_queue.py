@@ -1,4 +1,4 @@
-"""Keeps the RQ queue in fair order (dragdl_core.scheduling): tasks of different users interleave.
+"""Keeps the RQ queue in fair order (dragdl_core.classroom.scheduling): tasks of different users interleave.
 
 RQ workers take jobs from the head of one Redis list. After every enqueue and every finished task the
 waiting job ids are read, put in round-robin order across users (a user's running tasks count as rounds
@@ -11,7 +11,7 @@ import logging
 
 import redis
 
-from ..scheduling import Waiting, fair_order, running_counts
+from ..classroom.scheduling import Waiting, fair_order, running_counts
 from . import jobs
 from .connection import connection
 from .store import TaskStore

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from .. import config, rundir
-from ..users import USERNAME, USERNAME_RULE
+from ..classroom.users import USERNAME, USERNAME_RULE
 from .errors import InvalidUser
 
 USER_PATTERN = re.compile(USERNAME.pattern, re.IGNORECASE)  # run folders keep the case a caller gave

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import redis
 
-from .. import assignments, class_config, datasets_store, quotas
-from ..codegen import compile_graph
-from ..graph import Graph
-from ..validate import analyze
+from ..classroom import assignments, class_config, quotas
+from ..stores import datasets as datasets_store
+from ..compiler.codegen import compile_graph
+from ..compiler.graph import Graph
+from ..compiler.validate import analyze
 from .. import rundir
 from . import access, caps, fair_queue, folders, jobs, lifecycle
 from .connection import reachable

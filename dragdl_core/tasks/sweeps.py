@@ -21,10 +21,11 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import config, registry, rundir
-from ..graph import Graph
-from ..params import Float, Int, ParamError
-from ..validate import analyze
+from .. import config, rundir
+from ..compiler import registry
+from ..compiler.graph import Graph
+from ..compiler.params import Float, Int, ParamError
+from ..compiler.validate import analyze
 from . import service
 from .errors import TaskError, TaskNotFound
 

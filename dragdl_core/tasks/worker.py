@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import redis
 from rq import Worker
 
-from .. import class_config, hostload
+from ..classroom import class_config
+from ..serving import hostload
 from . import caps, jobs, lifecycle, processes
 from .connection import connection, display_url, text_connection
 from .execution import INTERRUPT_SIGNAL
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", help="unique worker name (default: host.pid.index.random)")
     parser.add_argument("--burst", action="store_true", help="quit when the queue is empty")
     parser.add_argument("--max-load", type=hostload.parse, help="take no task while the host is above "
-                        "LOAD_PER_CORE[,MEMORY_PERCENT] (see dragdl_core/hostload.py)")
+                        "LOAD_PER_CORE[,MEMORY_PERCENT] (see dragdl_core/serving/hostload.py)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,

@@ -1,8 +1,8 @@
 """What every dataset node shares: the split parameters and the hooks shape inference needs."""
 from __future__ import annotations
 
-from ...params import Float, Int
-from ...registry import Context, NodeType, kwargs_code
+from ...compiler.params import Float, Int
+from ...compiler.registry import Context, NodeType, kwargs_code
 
 SPLIT_PARAMS = {
     "val_ratio": Float(0.1, "share of images held out for validation after each epoch", min=0.0, max=0.5),

@@ -1,12 +1,13 @@
-from ... import access, config
-from ...params import MISSING, Choice, Int, Text
-from ...registry import ShapeError, register
+from ... import config
+from ...classroom import access
+from ...compiler.params import MISSING, Choice, Int, Text
+from ...compiler.registry import ShapeError, register
 from .base import SPLIT_PARAMS, DatasetNode
 
 
 def _visible_to_acting_user(root) -> bool:
     """Another student's private dataset reads as absent: validation must not reveal that it exists."""
-    from ...datasets_store.ownership import may_see
+    from ...stores.datasets.ownership import may_see
 
     actor = access.acting()
     return actor is None or may_see(root, actor)
@@ -15,7 +16,7 @@ def _visible_to_acting_user(root) -> bool:
 def class_folders(name: str):
     """The class folders of the user dataset `name` (sorted), or ShapeError saying what is missing. The store
     is imported on first use: it costs Pillow, which a graph without an ImageFolder never needs."""
-    from ...datasets_store.folders import class_dirs, is_dataset_name
+    from ...stores.datasets.folders import class_dirs, is_dataset_name
 
     if not is_dataset_name(name):
         raise ShapeError(f"'{name}' is not a valid dataset name (letters, digits, _ . -)", "name")

@@ -3,7 +3,7 @@
 Each is data: the cache folder and files Paddle's downloader uses, the image shape and class count.
 Validation only looks at the cache, so an offline machine gets a clear error instead of a hung download."""
 from ... import config
-from ...registry import ShapeError, kwargs_code, register
+from ...compiler.registry import ShapeError, kwargs_code, register
 from .base import SPLIT_PARAMS, DatasetNode
 
 MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",

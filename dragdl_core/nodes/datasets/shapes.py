@@ -1,5 +1,5 @@
-from ...params import Float, Int
-from ...registry import register
+from ...compiler.params import Float, Int
+from ...compiler.registry import register
 from .base import SPLIT_PARAMS, DatasetNode
 
 

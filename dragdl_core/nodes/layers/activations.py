@@ -1,4 +1,4 @@
-from ...registry import register
+from ...compiler.registry import register
 from .base import LayerNode
 
 

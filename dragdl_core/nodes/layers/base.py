@@ -2,7 +2,7 @@
 infer their input size from the shape that reaches them, so a student never computes one."""
 from __future__ import annotations
 
-from ...registry import NodeType, ShapeError
+from ...compiler.registry import NodeType, ShapeError
 
 
 class LayerNode(NodeType):

@@ -1,4 +1,4 @@
-from ...registry import ShapeError, register
+from ...compiler.registry import ShapeError, register
 from .add import describe_inputs
 from .base import LayerNode
 

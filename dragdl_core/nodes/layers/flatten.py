@@ -1,6 +1,6 @@
 import math
 
-from ...registry import register
+from ...compiler.registry import register
 from .base import LayerNode
 
 

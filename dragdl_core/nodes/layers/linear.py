@@ -1,5 +1,5 @@
-from ...params import Int
-from ...registry import ShapeError, register
+from ...compiler.params import Int
+from ...compiler.registry import ShapeError, register
 from .base import LayerNode
 
 

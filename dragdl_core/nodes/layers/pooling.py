@@ -1,5 +1,5 @@
-from ...params import Int
-from ...registry import kwargs_code, register
+from ...compiler.params import Int
+from ...compiler.registry import kwargs_code, register
 from .base import LayerNode, window_output
 
 POOL_PARAMS = {

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ... import backbones, weights as weights_store
-from ...params import Bool, Choice, Int, Param, Text
-from ...registry import NodeType, ShapeError, kwargs_code, register
+from ... import backbones
+from ...stores import weights as weights_store
+from ...compiler.params import Bool, Choice, Int, Param, Text
+from ...compiler.registry import NodeType, ShapeError, kwargs_code, register
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 import math
 
-from ...params import Float, Int
-from ...registry import NodeType, register
+from ...compiler.params import Float, Int
+from ...compiler.registry import NodeType, register
 
 
 @register

@@ -1,5 +1,5 @@
-from ...params import Choice, Float, Int
-from ...registry import NodeType, ShapeError, register
+from ...compiler.params import Choice, Float, Int
+from ...compiler.registry import NodeType, ShapeError, register
 
 # What each choice compiles to in the generated script's make_optimizer(model) (`lr` is the schedule).
 OPTIMIZERS = {

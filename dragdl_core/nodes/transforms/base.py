@@ -5,7 +5,7 @@ float32 HWC array in [0, 1] ("array" stage: Normalize, Lambda). The compiler ins
 between the stages, so an image-stage transform cannot follow an array-stage one."""
 from __future__ import annotations
 
-from ...registry import Context, NodeType, ShapeError, kwargs_code
+from ...compiler.registry import Context, NodeType, ShapeError, kwargs_code
 
 
 class TransformNode(NodeType):

@@ -1,5 +1,5 @@
-from ...params import Float
-from ...registry import register
+from ...compiler.params import Float
+from ...compiler.registry import register
 from .base import TransformNode
 
 

@@ -1,5 +1,5 @@
-from ...params import Int, Numbers, size_pair
-from ...registry import literal, register
+from ...compiler.params import Int, Numbers, size_pair
+from ...compiler.registry import literal, register
 from .base import TransformNode, fits
 
 SIZE = Numbers([24, 24], "output size: [height, width], or one number for a square",

@@ -1,5 +1,5 @@
-from ...params import Float
-from ...registry import register
+from ...compiler.params import Float
+from ...compiler.registry import register
 from .base import TransformNode
 
 PROB = Float(0.5, "chance that an image is flipped", min=0.0, max=1.0)

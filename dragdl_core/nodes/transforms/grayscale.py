@@ -1,5 +1,5 @@
-from ...params import Choice
-from ...registry import register
+from ...compiler.params import Choice
+from ...compiler.registry import register
 from .base import TransformNode
 
 

@@ -1,8 +1,8 @@
 import time
 
-from ...params import Choice, Text
-from ...registry import ShapeError, register
-from ...safe_expr import TIME_LIMIT_S, ExpressionError, SafeExpression, trial_shape
+from ...compiler.params import Choice, Text
+from ...compiler.registry import ShapeError, register
+from ...compiler.safe_expr import TIME_LIMIT_S, ExpressionError, SafeExpression, trial_shape
 from .base import TransformNode
 
 

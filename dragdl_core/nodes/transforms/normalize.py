@@ -1,5 +1,5 @@
-from ...params import Numbers
-from ...registry import ShapeError, kwargs_code, register
+from ...compiler.params import Numbers
+from ...compiler.registry import ShapeError, kwargs_code, register
 from .base import TransformNode
 
 

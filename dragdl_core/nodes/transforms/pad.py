@@ -1,5 +1,5 @@
-from ...params import Int
-from ...registry import register
+from ...compiler.params import Int
+from ...compiler.registry import register
 from .base import TransformNode
 
 

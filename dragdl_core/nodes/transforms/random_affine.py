@@ -1,5 +1,5 @@
-from ...params import Float, Numbers
-from ...registry import register
+from ...compiler.params import Float, Numbers
+from ...compiler.registry import register
 from .base import TransformNode
 
 

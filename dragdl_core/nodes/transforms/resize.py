@@ -1,5 +1,5 @@
-from ...params import Choice, Numbers
-from ...registry import register
+from ...compiler.params import Choice, Numbers
+from ...compiler.registry import register
 from .base import TransformNode
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "box", "lanczos", "hamming")

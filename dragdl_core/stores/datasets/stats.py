@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..imaging import ImageReadError, open_image
+from ...imaging import ImageReadError, open_image
 from .folders import class_dirs, image_files
 from .images import ImageFacts, facts_of
 

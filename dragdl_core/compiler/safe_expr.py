@@ -170,11 +170,11 @@ def trial_shape(text: str, hwc_shape: tuple[int, int, int], time_limit: float = 
     if key in _trials:
         outcome = _trials[key]
     else:
-        from .sandbox import SandboxError, run
+        from ..sandbox import SandboxError, run
 
         remember = True
         try:
-            outcome = ("ok", run("numpy", "dragdl_core.safe_expr:trial_in_child", (expr.text, key[1]),
+            outcome = ("ok", run("numpy", "dragdl_core.compiler.safe_expr:trial_in_child", (expr.text, key[1]),
                                  time_limit=time_limit))
         except SandboxError as err:
             outcome = ("error", f"`{expr.text}` {err}")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import access, class_config
 from .access import Actor
-from .graph import Graph, GraphError, load_graph
+from ..compiler.graph import Graph, GraphError, load_graph
 from .leaderboard import claimed_assignment
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .. import access, class_config, config, quotas
-from ..access import Actor
-from ..users import as_actor
+from ... import config
+from ...classroom import access, class_config, quotas
+from ...classroom.access import Actor
+from ...classroom.users import as_actor
 from . import metadata, names
 from .archive import Archive, EntryError, archive_label
 from .errors import DatasetError

@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from . import config
-from .backbones.arch import Arch
+from .. import config
+from ..backbones.arch import Arch
 from .names import is_folder_name
 
 IMAGENET = "imagenet"

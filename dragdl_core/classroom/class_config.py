@@ -104,7 +104,7 @@ class ClassConfig(_Strict):
     @field_validator("max_load")
     @classmethod
     def _max_load(cls, value):
-        from .hostload import parse
+        from ..serving.hostload import parse
 
         try:
             limit = parse(value)

@@ -6,7 +6,7 @@ Pure: no Streamlit, Redis or RQ."""
 from __future__ import annotations
 
 from .class_config import Limits
-from .validate import Analysis
+from ..compiler.validate import Analysis
 
 
 class QuotaExceeded(ValueError):

@@ -326,7 +326,7 @@ def canvas_height(graph: dict) -> int:
 
 
 def tidy(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None) -> dict:
-    """Every node placed by the automatic top-to-bottom layout (dragdl_core.layout): on load, after an
+    """Every node placed by the automatic top-to-bottom layout (dragdl_core.compiler.layout): on load, after an
     insert, a delete or a new edge, and on the canvas's Tidy button. Rows are as tall as their labels,
     estimated with the graph's shapes and errors (found by validating it unless the caller gives them)."""
     if errors is None:

@@ -12,7 +12,7 @@ from .importer import ImportResult, Progress, import_archive
 
 def demo_archive(num_classes: int = 3, image_size: int = 32, per_class: int = 100, seed: int = 0) -> io.BytesIO:
     """A zip of class folders (circle/circle-000.png, ...) of Shapes images."""
-    from ..synthetic_shapes import SHAPE_NAMES, draw_shapes  # numpy and PIL: only when a demo is made
+    from ...synthetic_shapes import SHAPE_NAMES, draw_shapes  # numpy and PIL: only when a demo is made
 
     images, labels = draw_shapes(num_classes, image_size, per_class, noise=0.1, seed=seed)
     buffer = io.BytesIO()

@@ -140,7 +140,7 @@ def register(cls: type[NodeType]) -> type[NodeType]:
 
 
 def _load_builtin_nodes() -> None:
-    from . import nodes
+    from .. import nodes
     for info in pkgutil.walk_packages(nodes.__path__, nodes.__name__ + "."):
         importlib.import_module(info.name)
 

@@ -1,6 +1,6 @@
 """User datasets on disk: import zips safely, browse, delete. Pure core (no Paddle, Streamlit or Redis).
 
-    from dragdl_core import datasets_store as store
+    from dragdl_core.stores import datasets as store
     result = store.import_archive("pets.zip", "pets", owner="alice", progress=print)
     store.describe("pets").classes   # {"cat": 20, "dog": 20}
 """
@@ -8,7 +8,7 @@ from .demo import write_demo
 from .errors import DatasetError
 from .explorer import (DatasetInfo, check_use, dataset_path, delete, describe, list_datasets, samples, share,
                        split_preview, thumbnail)
-from ..imaging import FIXES
+from ...imaging import FIXES
 from .importer import ImportResult, import_archive
 from .limits import Limits
 from .ownership import DatasetAccessDenied, may_change

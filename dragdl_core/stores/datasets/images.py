@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from ..imaging import FORMATS, fixes_needed, make_visible, upright_size
+from ...imaging import FORMATS, fixes_needed, make_visible, upright_size
 
 # PIL format -> the suffix it is stored under (the loader picks files by suffix, so a PNG named .jpg is renamed).
 STORED_SUFFIX = {"PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "BMP": ".bmp", "GIF": ".gif", "WEBP": ".webp"}

@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import access, config
-from ..imaging import ImageReadError, read_image
-from ..users import as_actor
-from ..nodes.datasets.base import split_sizes
+from ... import config
+from ...classroom import access
+from ...imaging import ImageReadError, read_image
+from ...classroom.users import as_actor
+from ...nodes.datasets.base import split_sizes
 from . import metadata
 from .errors import DatasetError
 from .folders import class_dirs, image_files, is_dataset_name

@@ -1,4 +1,4 @@
-"""Who may see, use and change a dataset: the store asks the class's access policy (dragdl_core.access).
+"""Who may see, use and change a dataset: the store asks the class's access policy (dragdl_core.classroom.access).
 
 `owner` in the store's functions is the user acting - an Actor, a user name, or None for the instance
 operator (the server's command line), who may do anything. A student sees and trains on their own datasets,
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..access import AccessDenied, Actor, DatasetRef, check_dataset, may_dataset
-from ..users import as_actor
+from ...classroom.access import AccessDenied, Actor, DatasetRef, check_dataset, may_dataset
+from ...classroom.users import as_actor
 from . import metadata
 from .errors import DatasetError
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-NODE_WIDTH = 210          # as drawn by dragdl_core.canvas
+NODE_WIDTH = 210          # as drawn by dragdl_core.compiler.canvas
 COLUMN_GAP = 40           # between side-by-side nodes of one row
 NODE_HEIGHT = 80         # a node's height when the caller does not say (two lines of label)
 ROW_GAP = 25             # between the lowest node of one row and the next row

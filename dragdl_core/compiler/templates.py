@@ -6,8 +6,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from . import assignments
-from .config import REPO_ROOT
+from ..classroom import assignments
+from ..config import REPO_ROOT
 
 EXAMPLES_DIR = REPO_ROOT / "examples"
 

@@ -13,9 +13,10 @@ import threading
 import zipfile
 from pathlib import Path
 
-from . import registry, rundir
-from .graph import GraphError, load_graph
-from .preprocess import PreprocessError, describe
+from .. import rundir
+from ..compiler import registry
+from ..compiler.graph import GraphError, load_graph
+from ..compiler.preprocess import PreprocessError, describe
 from .standalone import PREDICT, README
 
 FORMATS = ("paddle", "onnx", "zip")
@@ -62,7 +63,7 @@ def _model_nodes(run_dir: Path) -> tuple[list[str], str]:
         graph = _graph(run_dir)
     except ExportError:
         return [], ""
-    from . import backbones
+    from .. import backbones
 
     kinds, builtin = ("layer", "backbone", "head"), backbones.builtin()
     nodes = [n for n in graph.nodes if registry.get(n.type) is not None and registry.get(n.type).category in kinds]
@@ -118,7 +119,7 @@ def export_paddle(run_dir, out) -> Path:
 
 
 def export_zip(run_dir, out, onnx_file: Path | None = None) -> Path:
-    """Everything in one zip (see dragdl_core/standalone/README.txt), written atomically; `onnx_file` is
+    """Everything in one zip (see dragdl_core/serving/standalone/README.txt), written atomically; `onnx_file` is
     an ONNX export of the same model already made."""
     run_dir, out = Path(run_dir), Path(out)
     model = _model_dir(run_dir)
