@@ -93,23 +93,28 @@ def _check_nodes(result: Analysis) -> dict[str, registry.NodeType]:
     return types
 
 
-def _check_structure(result: Analysis, types: dict) -> bool:
-    """Edges, counts, cycles and the single path; returns True when the path could be ordered."""
-    graph = result.graph
-    ids = {n.id for n in graph.nodes}
-    succ, pred = defaultdict(list), defaultdict(list)
-    seen_edges = set()
-    for edge in graph.edges:
+def _sound_edges(result: Analysis, ids: set):
+    """The graph's edges whose two ends exist, each pair once; an error on the node for every other edge."""
+    seen = set()
+    for edge in result.graph.edges:
         missing = [end for end in (edge.source, edge.target) if end not in ids]
         if missing:
             present = next((end for end in (edge.source, edge.target) if end in ids), None)
             result.error(present, "edges", "missing_node",
                          f"edge {edge.source} -> {edge.target} points to no node '{missing[0]}'")
-            continue
-        if (edge.source, edge.target) in seen_edges:
+        elif (edge.source, edge.target) in seen:
             result.error(edge.source, "edges", "duplicate_edge", f"edge {edge.source} -> {edge.target} is given twice")
-            continue
-        seen_edges.add((edge.source, edge.target))
+        else:
+            seen.add((edge.source, edge.target))
+            yield edge
+
+
+def _check_structure(result: Analysis, types: dict) -> bool:
+    """Edges, counts, cycles and the single path; returns True when the path could be ordered."""
+    graph = result.graph
+    ids = {n.id for n in graph.nodes}
+    succ, pred = defaultdict(list), defaultdict(list)
+    for edge in _sound_edges(result, ids):
         succ[edge.source].append(edge.target)
         pred[edge.target].append(edge.source)
         if edge.input is not None:
@@ -283,18 +288,7 @@ def _check_structure_v2(result: Analysis, types: dict) -> bool:
     graph = result.graph
     ids = {n.id for n in graph.nodes}
     succ, in_edges = defaultdict(list), defaultdict(list)
-    seen_edges = set()
-    for edge in graph.edges:
-        missing = [end for end in (edge.source, edge.target) if end not in ids]
-        if missing:
-            present = next((end for end in (edge.source, edge.target) if end in ids), None)
-            result.error(present, "edges", "missing_node",
-                         f"edge {edge.source} -> {edge.target} points to no node '{missing[0]}'")
-            continue
-        if (edge.source, edge.target) in seen_edges:
-            result.error(edge.source, "edges", "duplicate_edge", f"edge {edge.source} -> {edge.target} is given twice")
-            continue
-        seen_edges.add((edge.source, edge.target))
+    for edge in _sound_edges(result, ids):
         succ[edge.source].append(edge.target)
         in_edges[edge.target].append(edge)
 
