@@ -77,10 +77,12 @@ class Workers:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def process_named(self, name: str) -> psutil.Process:
-        """The RQ worker process started with --name `name`."""
-        for child in psutil.Process(self.process.pid).children(recursive=True):
+        """The RQ worker process started with --name `name`: a direct child of the supervisor (its work horses
+        are grandchildren). RQ may retitle it (`rq:worker:NAME: ...`, with setproctitle installed, as mutmut
+        brings), so the name is looked for inside the command line, not as one of its words."""
+        for child in psutil.Process(self.process.pid).children(recursive=False):
             try:
-                if name in child.cmdline():
+                if any(name in part for part in child.cmdline()):
                     return child
             except psutil.Error:
                 continue
