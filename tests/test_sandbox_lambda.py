@@ -76,7 +76,9 @@ def test_the_hostile_graphs_exit_2_on_the_command_line_without_a_traceback(tmp_p
         assert "Traceback" not in out.stderr
 
 
-SLOW = "sin(cos(sin(cos(sin(cos(sin(cos(sin(cos(sin(cos(x))))))))))))"
+# 48 element-wise passes over a 4096 x 4096 x 3 image: over 2 billion operations, several seconds on any CPU
+# numpy's SIMD sin/cos runs on (12 passes finished within 1 s on an idle machine)
+SLOW = "sin(cos(" * 24 + "x" + "))" * 24
 
 
 def test_a_slow_lambda_is_stopped_and_its_child_killed():
@@ -105,7 +107,7 @@ def test_many_slow_lambdas_share_one_time_budget(monkeypatch):
 
     # a budget far below twenty trials' cost whatever the machine (each trial alone is tens of ms or more)
     monkeypatch.setattr(v, "TIME_BUDGET_S", 0.2)
-    graph = lambda_graph("sin(cos(sin(cos(x))))", 1024, count=20)  # each well under 1 s, twenty are not
+    graph = lambda_graph("sin(cos(sin(cos(x))))", 2048, count=20)  # each well under 1 s, twenty are not
     errors = v.validate(graph)
     (error,) = errors
     lambdas = {n["id"]: n["params"]["expression"] for n in graph["nodes"] if n["type"] == "Lambda"}
