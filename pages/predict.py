@@ -22,7 +22,6 @@ if not finished:
     st.info("No finished task yet: train one on the Build page; when it succeeds it can predict here.")
     st.stop()
 
-
 by_id = {t["id"]: t for t in finished}
 wanted = st.session_state.get("predict_task")
 ids = list(by_id)
@@ -42,7 +41,6 @@ classes = meta["classes"]
 st.caption(f"{len(classes)} classes: {', '.join(classes[:20])}{' …' if len(classes) > 20 else ''}"
            f" · input {meta.get('input_shape')}")
 model_downloads(folder, task_id, "predict")
-
 
 
 def training_samples(run_folder: Path) -> None:
