@@ -3,15 +3,14 @@ malformed branch on the node to blame, shape inference walks the DAG, and the ge
 resumes exactly after a SIGKILL, exports and predicts like a chain does."""
 import copy
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 from conftest import ROOT, example
+from test_training import epochs_logged, kill_after_a_checkpoint, train, write_run
 from dragdl_core.compiler.codegen import compile_graph
 from dragdl_core.compiler.validate import analyze
 
@@ -184,24 +183,6 @@ def test_10000_node_branching_graph_validates_in_time():
 
 # -- real training -----------------------------------------------------------------------------------------
 
-def write_run(tmp_path, graph, name="run"):
-    run_dir = tmp_path / name
-    run_dir.mkdir()
-    (run_dir / "graph.json").write_text(json.dumps(graph))
-    (run_dir / "train.py").write_text(compile_graph(graph))
-    return run_dir
-
-
-def train(run_dir, env):
-    return subprocess.run([sys.executable, str(run_dir / "train.py"), "--run-dir", str(run_dir)],
-                          env=env, capture_output=True, text=True, timeout=600)
-
-
-def epochs_logged(run_dir):
-    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return [r["epoch"] for r in records if r["kind"] == "epoch"]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("merge", ["Add", "Concat"])
 def test_a_branching_graph_learns_digits_and_predicts_what_evaluation_gave(merge, tmp_path, python_env):
@@ -233,16 +214,7 @@ def test_a_killed_branching_run_resumes_exactly(tmp_path, python_env):
     assert train(reference, python_env).returncode == 0
 
     run_dir = write_run(tmp_path, graph, "killed")
-    proc = subprocess.Popen([sys.executable, str(run_dir / "train.py"), "--run-dir", str(run_dir)],
-                            env=python_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = run_dir / "checkpoints" / "state.json"
-    deadline = time.time() + 300
-    while not state.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (run_dir / "report.json").exists(), "the run finished before it could be killed"
-    finished_before_kill = json.loads(state.read_text())["epoch"]
+    finished_before_kill = kill_after_a_checkpoint(run_dir, python_env)["epoch"]
 
     resumed = train(run_dir, python_env)
     assert resumed.returncode == 0, resumed.stderr[-2000:]

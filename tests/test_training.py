@@ -38,6 +38,23 @@ def steps_logged(run_dir):
     return [(r["epoch"], r["step"]) for r in records if r["kind"] == "step"]
 
 
+def kill_after_a_checkpoint(run_dir, env, into_next_epoch: bool = False):
+    """Start the run's train.py and SIGKILL it once a checkpoint exists (with `into_next_epoch`, once the next
+    epoch has logged records too); the checkpoint's state.json, read after the kill."""
+    proc = subprocess.Popen([sys.executable, str(run_dir / "train.py"), "--run-dir", str(run_dir)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = run_dir / "checkpoints" / "state.json"
+    deadline = time.time() + 300
+    while not state.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    while into_next_epoch and time.time() < deadline and proc.poll() is None and not records_after_checkpoint(run_dir):
+        time.sleep(0.01)  # into the next epoch: step records the resumed run must drop
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / "report.json").exists(), "the run finished before it could be killed"
+    return json.loads(state.read_text())
+
+
 def records_after_checkpoint(run_dir) -> bool:
     """Whether metrics.jsonl holds records of the epoch after the last checkpoint (a half-finished one)."""
     try:
@@ -119,18 +136,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_and_counts_each_epoch_once(tmp
     assert train(reference, python_env).returncode == 0
 
     run_dir = write_run(tmp_path, graph, "killed")
-    proc = subprocess.Popen([sys.executable, str(run_dir / "train.py"), "--run-dir", str(run_dir)],
-                            env=python_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    state = run_dir / "checkpoints" / "state.json"
-    deadline = time.time() + 300
-    while not state.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    while time.time() < deadline and proc.poll() is None and not records_after_checkpoint(run_dir):
-        time.sleep(0.01)  # into the next epoch: step records the resumed run must drop
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (run_dir / "report.json").exists(), "the run finished before it could be killed"
-    checkpoint = json.loads(state.read_text())
+    checkpoint = kill_after_a_checkpoint(run_dir, python_env, into_next_epoch=True)
     finished_before_kill = checkpoint["epoch"]
     assert finished_before_kill >= 1
     with open(run_dir / "metrics.jsonl", "a") as metrics:  # the kill may land right after a checkpoint: a

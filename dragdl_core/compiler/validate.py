@@ -146,17 +146,7 @@ def _check_structure(result: Analysis, types: dict) -> bool:
         sound = False
         result.error(cycle[0], "edges", "cycle", "cycle: " + " -> ".join(cycle + [cycle[0]]))
 
-    by_cat = defaultdict(list)
-    for node in graph.nodes:
-        if node.id in types:
-            by_cat[types[node.id].category].append(node.id)
-    for category, label in (("dataset", "dataset"), ("trainer", "Trainer")):
-        found = by_cat[category]
-        if not found and not (result.errors and len(types) < len(ids)):
-            result.error(None, None, f"no_{category}", f"the graph has no {label} node; every graph needs exactly one")
-        for extra in found[1:]:
-            result.error(extra, "type", f"two_{category}s",
-                         f"'{extra}' is a second {label} (the first is '{found[0]}'); a graph has exactly one")
+    by_cat = _count_ends(result, types, ids)
     if not sound or len(by_cat["dataset"]) != 1 or len(by_cat["trainer"]) != 1 or len(types) < len(ids):
         return False
 
