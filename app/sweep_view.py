@@ -11,6 +11,7 @@ import streamlit as st
 
 from app import canvas_view, task_service
 from app.navigation import page
+from app.session import current_actor
 from dragdl_core import rundir
 
 
@@ -119,7 +120,7 @@ def sweep_form(graph: dict, user: str, assignment: str | None, ready: bool) -> N
                 st.error("; ".join(e["message"] for e in err.errors))
                 return
             except task_service.TaskError as err:
-                st.error(str(err))
+                st.error(task_service.message_for(err, current_actor()))
                 return
             st.session_state["monitor_tasks"] = result["tasks"]
             st.session_state["monitor_sweep"] = result["sweep"]

@@ -37,6 +37,14 @@ def problem_for(actor) -> str | None:
     return STUDENT_PROBLEM
 
 
+def message_for(err: TaskError, actor) -> str:
+    """A task error worded for who is looking: a lost task service names its Redis URL and the command that
+    starts it, which only an instructor can use; a student gets STUDENT_PROBLEM instead."""
+    if isinstance(err, ServiceUnavailable) and not actor.is_instructor:
+        return STUDENT_PROBLEM
+    return str(err)
+
+
 def available() -> bool:
     return problem() is None
 

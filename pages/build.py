@@ -80,7 +80,7 @@ def _submit(graph: dict) -> None:
         st.session_state["submit_error"] = "; ".join(e["message"] for e in err.errors)
         return
     except task_service.TaskError as err:
-        st.session_state["submit_error"] = str(err)
+        st.session_state["submit_error"] = task_service.message_for(err, current_actor())
         return
     st.session_state["monitor_tasks"] = [task_id]
     st.switch_page(page("monitor"))

@@ -25,7 +25,7 @@ def _act(action, task_id: str, done: str, keep: bool = False) -> None:
     try:
         action(task_id)
     except task_service.TaskError as err:
-        st.error(f"{task_id}: {err}")
+        st.error(f"{task_id}: {task_service.message_for(err, current_actor())}")
         return
     if keep:
         st.session_state["task_done_message"] = done

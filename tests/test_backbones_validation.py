@@ -82,8 +82,24 @@ def test_partial_freezing_cannot_ask_for_more_blocks_than_the_arch_has():
 def test_offline_imagenet_without_a_cached_file_is_a_validation_error_saying_how_to_provide_it():
     (error,) = errors_of(backbone_graph("resnet18", weights="imagenet"))
     assert error["field"] == "weights" and error["code"] == "weights_unavailable"
-    assert "weights fetch resnet18" in error["message"]
-    assert "weights import resnet18.pdparams --arch resnet18" in error["message"]
+    assert "ask your instructor" in error["message"] and "'none'" in error["message"]
+    assert "weights fetch resnet18" in error["detail"]  # for the instructor, who alone can run it
+    assert "weights import resnet18.pdparams --arch resnet18" in error["detail"]
+
+
+@pytest.mark.parametrize("arch, weights", [("resnet18", "imagenet"), ("vgg11", "imagenet"),
+                                           ("resnet18", "my-pretrained")])
+def test_a_weights_message_shows_a_student_no_server_path_and_no_command(arch, weights, tmp_path):
+    """The Backbone's `weights` errors reach students on the canvas: what to choose, or whom to ask. Paddle's
+    cache under the server's home, the store and the commands go to the detail the instructor expands."""
+    from dragdl_core import config
+
+    (error,) = errors_of(backbone_graph(arch, weights=weights))
+    message, detail = error["message"], error["detail"]
+    for server_only in (str(tmp_path), str(config.home()), "python -m", ".cache", "`"):
+        assert server_only not in message, message
+    assert "python -m dragdl_core" in detail
+    assert arch in message and weights.lower() in message.lower()
 
 
 def test_imagenet_weights_in_paddles_own_cache_are_found(tmp_path):
@@ -100,7 +116,7 @@ def test_an_arch_without_published_imagenet_weights_says_so():
 
 def test_unknown_weights_and_unknown_arch_are_named(isolated_home):
     (error,) = errors_of(backbone_graph("resnet18", weights="my-shapes"))
-    assert "no weights named 'my-shapes' for resnet18" in error["message"] and "pretrain" in error["message"]
+    assert "no weights named 'my-shapes' for resnet18" in error["message"] and "pretrain" in error["detail"]
     folder = isolated_home / "weights" / "mobilenet_v2"
     folder.mkdir(parents=True)
     (folder / "my-shapes.pdparams").write_bytes(b"x")
@@ -145,3 +161,19 @@ def test_the_backbone_example_runs_offline_with_frozen_features():
     backbone = result.params["backbone"]
     assert (backbone["weights"], backbone["freeze"]) == ("none", "features")  # no download needed
     assert "backbones.FeatureLoader" in codegen.compile_graph(result)
+
+
+@pytest.mark.parametrize("role", ["student", "instructor"])
+def test_the_api_gives_the_detail_to_an_instructor_only(role, isolated_home):
+    from fastapi.testclient import TestClient
+
+    from dragdl_core.api import create_app
+    from dragdl_core.api.auth import current_actor
+    from dragdl_core.classroom.access import Actor
+
+    app = create_app()
+    app.dependency_overrides[current_actor] = lambda: Actor("ada", role)
+    errors = TestClient(app).post("/api/validate", json=backbone_graph("resnet18", weights="imagenet")).json()["errors"]
+    (error,) = [e for e in errors if e["node"] == "backbone"]
+    assert "python -m" not in error["message"]
+    assert ("weights fetch resnet18" in error.get("detail", "")) == (role == "instructor")

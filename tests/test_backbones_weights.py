@@ -80,7 +80,7 @@ def test_offline_imagenet_run_stops_at_validation_with_the_fix(tmp_path, python_
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert "backbone.weights: ImageNet weights for resnet18 are not on this machine" in done.stderr
+    assert "backbone.weights: ImageNet weights for resnet18 are not on this server yet" in done.stderr
     assert "weights import resnet18.pdparams --arch resnet18" in done.stderr
     assert not (tmp_path / "run").exists()
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..classroom.access import AccessDenied
+from ..compiler.validate import without_detail
 from ..tasks.errors import (Forbidden, InvalidGraph, InvalidUser, LimitExceeded, ServiceUnavailable, TaskConflict,
                             TaskError, TaskNotFound)
 from ..serving.uploads import UploadError
@@ -33,7 +34,7 @@ TASK_STATUSES = [(TaskNotFound, 404), (Forbidden, 403), (TaskConflict, 409), (Li
 
 def _task_error(request: Request, err: TaskError) -> JSONResponse:
     if isinstance(err, InvalidGraph):
-        return _reply(422, str(err), errors=err.errors)
+        return _reply(422, str(err), errors=without_detail(err.errors))  # /validate gives instructors details
     status = next(code for kind, code in TASK_STATUSES if isinstance(err, kind))
     return _reply(status, str(err))
 

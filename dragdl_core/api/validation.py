@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends
 
-from ..compiler.validate import analyze
+from ..compiler.validate import analyze, without_detail
 from .auth import current_actor
 
 router = APIRouter(tags=["graphs"])
@@ -18,4 +18,6 @@ def validate(graph: Any = Body(..., description="a DragDL graph (dragdl.graph JS
 
     act_as(actor)  # dataset nodes see only the datasets this user may read
     result = analyze(graph)
-    return {"errors": result.errors, "shapes": result.shapes if result.ok else {}}
+    errors = result.errors if actor is None or actor.is_instructor else without_detail(result.errors)
+    return {"errors": errors, "shapes": result.shapes if result.ok else {}}
+

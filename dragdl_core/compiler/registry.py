@@ -72,7 +72,8 @@ class NodeType:
         return resolved, problems
 
     def check(self, params: dict[str, Any]) -> list[tuple]:
-        """Cross-field checks, after each value passed its own; returns [(field, code, message)]."""
+        """Cross-field checks, after each value passed its own; returns [(field, code, message)], or
+        (field, code, message, detail) when the fix involves a server path or a command (for the instructor)."""
         return []
 
     # -- shapes and code ----------------------------------------------------------------------------

@@ -42,6 +42,11 @@ class Analysis:
         return [e for e in self.errors if e["node"] == node_id]
 
 
+def without_detail(errors: list[dict]) -> list[dict]:
+    """The errors as a student sees them: the instructor's `detail` (server paths, commands) left out."""
+    return [{key: value for key, value in e.items() if key != "detail"} for e in errors]
+
+
 def analyze(source: Graph | dict | str) -> Analysis:
     """Validate a graph and infer its shapes. A document that is not a graph gives one graph-wide error."""
     if not isinstance(source, Graph):
@@ -83,13 +88,14 @@ def _check_nodes(result: Analysis) -> dict[str, registry.NodeType]:
         node_type = registry.get(node.type)
         if node_type is None:
             result.error(node.id, "type", "unknown_type",
-                         f"unknown node type '{node.type}' (see `python -m dragdl_core nodes`)")
+                         f"unknown node type '{node.type}': replace it with one from the palette",
+                         "`python -m dragdl_core nodes` lists the node types")
             continue
         types[node.id] = node_type
         params, problems = node_type.resolve(node.params, node.id)
         result.params[node.id] = params
-        for field_, code, message in problems:
-            result.error(node.id, field_, code, message)
+        for field_, code, message, *detail in problems:  # a check may add a detail for the instructor
+            result.error(node.id, field_, code, message, *detail)
     return types
 
 

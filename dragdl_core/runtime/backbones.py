@@ -28,7 +28,12 @@ FEATURE_BATCH = 64
 
 class BackboneError(RuntimeError):
     """A backbone that cannot be built: an unknown arch, or weights that cannot be found, read or fitted to
-    it; the message says which and why."""
+    it; the message says which and why (a student reads it on Monitor), `detail` the server paths and commands
+    that fix it (for the command line)."""
+
+    def __init__(self, message: str, detail: str | None = None):
+        super().__init__(message)
+        self.detail = detail
 
 
 def say(message: str) -> None:
@@ -122,8 +127,9 @@ def weights_file(arch: Arch, weights: str) -> Path:
         try:
             return Path(get_weights_path_from_url(arch.imagenet_url, arch.imagenet_md5))
         except Exception as err:  # Paddle raises RuntimeError, or whatever httpx raised, when offline
-            raise BackboneError(store.problem(arch, weights) + f" (download failed: {err})") from None
-    raise BackboneError(store.problem(arch, weights))
+            message, detail = store.advice(arch, weights)
+            raise BackboneError(message, f"download failed: {err}; {detail}") from None
+    raise BackboneError(*store.advice(arch, weights))
 
 
 def load_weights(extractor: FeatureExtractor, path: Path) -> None:

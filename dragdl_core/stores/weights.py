@@ -57,29 +57,44 @@ def find(arch: Arch, weights: str) -> Path | None:
 
 
 def problem(arch: Arch, weights: str) -> str | None:
-    """Why `weights` cannot be used with `arch` right now (a validation message), or None when it can."""
+    """Why `weights` cannot be used with `arch` right now, for the command line: the advice, then the paths
+    and commands that carry it out. None when the weights can be used."""
+    found = advice(arch, weights)
+    if found is None:
+        return None
+    message, detail = found
+    return f"{message} ({detail})" if detail else message
+
+
+def advice(arch: Arch, weights: str) -> tuple[str, str | None] | None:
+    """(message, detail) when `weights` cannot be used with `arch`, else None. The message is written for a
+    student (no server path, no command: what to choose instead, or to ask the instructor); the detail is for
+    whoever runs the server (where it looked, which command provides the weights)."""
     if weights == NONE or find(arch, weights):
         return None
     import_command = f"{CLI} weights import FILE --arch {arch.name}"
     if not valid_name(weights):
         return (f"Backbone.weights must be '{IMAGENET}', '{NONE}' or the name of stored weights "
-                f"(letters, digits, _ . -), got {weights!r}")
+                f"(letters, digits, _ . -), got {weights!r}", None)
     if weights == IMAGENET:
         if not arch.imagenet_url:
-            return (f"PaddlePaddle publishes no ImageNet weights for {arch.name}; use weights '{NONE}', train "
-                    f"some (`{CLI} pretrain GRAPH --name NAME`) or provide a file with `{import_command}`")
-        return (f"ImageNet weights for {arch.name} are not on this machine (looked in "
-                f"{stored_path(arch.name, IMAGENET)} and {paddle_weights_dir() / arch.imagenet_file}). "
-                f"When online: `{CLI} weights fetch {arch.name}`; offline: bring {arch.imagenet_url} from a "
+            return (f"PaddlePaddle publishes no ImageNet weights for {arch.name}: choose weights '{NONE}' "
+                    f"(a random start) or another arch, or ask your instructor for weights made for {arch.name}",
+                    f"train some with `{CLI} pretrain GRAPH --name NAME` or provide a file with `{import_command}`")
+        return (f"ImageNet weights for {arch.name} are not on this server yet: ask your instructor to add them, "
+                f"or choose weights '{NONE}' (a random start, which learns much more slowly)",
+                f"looked in {stored_path(arch.name, IMAGENET)} and {paddle_weights_dir() / arch.imagenet_file}; "
+                f"when online: `{CLI} weights fetch {arch.name}`; offline: bring {arch.imagenet_url} from a "
                 f"machine that is online and run `{CLI} weights import {arch.imagenet_file} --arch {arch.name}`")
     elsewhere = [entry["arch"] for entry in stored() if entry["name"] == weights]
     if elsewhere:
         return (f"weights '{weights}' were made for {', '.join(elsewhere)}, not {arch.name}; choose that arch "
-                f"or other weights")
+                f"or other weights", None)
     mine = [entry["name"] for entry in stored() if entry["arch"] == arch.name]
     known = f" (stored for {arch.name}: {', '.join(mine)})" if mine else ""
-    return (f"no weights named '{weights}' for {arch.name}{known}; make them with `{CLI} pretrain GRAPH --name "
-            f"{weights}` or `{import_command} --name {weights}`")
+    return (f"no weights named '{weights}' for {arch.name}{known}: choose '{IMAGENET}', '{NONE}' or stored "
+            f"weights, or ask your instructor to add '{weights}'",
+            f"make them with `{CLI} pretrain GRAPH --name {weights}` or `{import_command} --name {weights}`")
 
 
 def stored() -> list[dict]:

@@ -34,7 +34,7 @@ class Backbone(NodeType):
     category = "backbone"
     imports = ("from dragdl_core.runtime import backbones",)
     params = {
-        "arch": ArchChoice("resnet18", "the architecture (see `python -m dragdl_core weights list`)"),
+        "arch": ArchChoice("resnet18", "the architecture: a classic network, or one your instructor registered"),
         "weights": Text(weights_store.IMAGENET, "imagenet, none (random start) or the name of stored weights",
                         max_length=64),
         "freeze": Choice("features", "what learns: features = only the head, none = every layer, partial = "
@@ -55,9 +55,9 @@ class Backbone(NodeType):
                              f"{arch.name} has {len(arch.blocks)} blocks ({names}); "
                              f"Backbone.trainable_blocks must be 1..{len(arch.blocks)}, got "
                              f"{params['trainable_blocks']}"))
-        message = weights_store.problem(arch, params["weights"])
-        if message:
-            problems.append(("weights", "weights_unavailable", message))
+        unavailable = weights_store.advice(arch, params["weights"])
+        if unavailable:
+            problems.append(("weights", "weights_unavailable", *unavailable))  # message, detail
         return problems
 
     def infer_shape(self, params, in_shape, ctx):

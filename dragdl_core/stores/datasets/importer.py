@@ -56,8 +56,9 @@ def import_archive(source: str | os.PathLike | BinaryIO, name: str, *, owner: Ac
         if not may_see(final, owner):  # another student's private dataset: neither its owner nor that it exists
             raise DatasetAccessDenied(f"the name '{name}' cannot be used for a new dataset; choose another name")
         if not replace:
-            raise DatasetError(f"a dataset named '{name}' already exists; choose another name, or replace it "
-                               "(--replace on the command line)")
+            how = ("with --replace" if access.acting() is None  # the command line; the page has a checkbox
+                   else "by ticking \"Replace a dataset of mine with this name\"")
+            raise DatasetError(f"a dataset named '{name}' already exists; choose another name, or replace it {how}")
         check_owner(final, owner, "replace")
     sweep_stale(root)
     label = source_name or archive_label(source)
@@ -154,7 +155,8 @@ def _target(staging: Path, folder: str, stem: str, suffix: str, taken: dict[str,
     directory.mkdir(exist_ok=True)
     target = directory / candidate
     if target.resolve().parent.parent != staging.resolve():  # sanitised names make this impossible; keep it so
-        raise DatasetError(f"refusing to write {target}: outside the dataset folder")
+        raise DatasetError(f"refusing to write {access.server_path(target, repr(candidate))}: outside the dataset "
+                           "folder")
     return target
 
 
