@@ -12,6 +12,9 @@ a.skip-link {{ position: absolute; left: -9999px; }}
 a.skip-link:focus {{ position: static; display: inline-block; padding: 4px 8px; background: #1976d2;
                     color: white; border-radius: 4px; }}
 :focus-visible {{ outline: 3px solid #1976d2 !important; outline-offset: 2px; }}
+/* a text, number or select field's own outline is clipped by its box (overflow: hidden): ring the box */
+div:has(> input:focus-visible), div:has(> textarea:focus-visible) {{
+  outline: 3px solid #1976d2 !important; outline-offset: 2px; }}
 @media (max-width: {NARROW_PX}px) {{
   .st-key-canvas_row [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
   .st-key-canvas_row [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {{

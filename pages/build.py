@@ -97,7 +97,7 @@ if analysis.ok and not current_actor().is_instructor:  # the class's limits, mar
     if over:  # a valid graph's shapes are its own: `shown` is `analysis`, so both carry the errors
         analysis = shown = replace(analysis, errors=analysis.errors + over)
 
-st.title("Build")
+st.title("Build", anchor=False)  # no "link to heading" stop before the page's first field
 head = st.columns([2, 3], vertical_alignment="bottom")
 name_key = f"graph_name:{canvas_view.revision()}"
 head[0].text_input("Graph name", value=graph.get("name", "untitled"), key=name_key, on_change=_rename,

@@ -232,7 +232,7 @@ def delete_section(info, user) -> None:
         st.rerun()
 
 
-st.title("Datasets")
+st.title("Datasets", anchor=False)  # no "link to heading" stop before the page's first field
 user = current_actor()
 import_section(user)
 import_outcome()

@@ -16,7 +16,7 @@ from dragdl_core.compiler.graph import GraphError, load_graph
 
 REFRESH_SECONDS = 3
 
-st.title("Class")
+st.title("Class", anchor=False)  # no "link to heading" stop before the page's first field
 actor = current_actor()
 if not access.may(actor, "see_queue"):
     st.error("Only an instructor may see this page.")

@@ -12,7 +12,7 @@ from app.session import current_user
 from dragdl_core import rundir
 from dragdl_core.compiler import registry
 
-st.title("Models")
+st.title("Models", anchor=False)  # no "link to heading" stop before the page's first field
 st.subheader("Model building blocks")
 st.caption("From the Models group of the palette; layers (Layers group) build a network by hand.")
 for node_type in registry.node_types().values():

@@ -14,7 +14,7 @@ from dragdl_core import rundir
 
 REFRESH_SECONDS = 2
 
-st.title("Monitor")
+st.title("Monitor", anchor=False)  # no "link to heading" stop before the page's first field
 user = current_user()
 tasks = task_service.list_tasks(user)
 if not tasks:

@@ -15,7 +15,7 @@ from dragdl_core.serving.uploads import IMAGE_TYPES, MAX_UPLOAD_MB, UploadError,
 
 UNSURE = 0.6  # below this top probability the answer comes with a caution
 
-st.title("Predict")
+st.title("Predict", anchor=False)  # no "link to heading" stop before the page's first field
 user = current_user()
 finished = task_service.finished_tasks(user)
 if not finished:

@@ -14,7 +14,7 @@ from dragdl_core.classroom import assignments
 
 REFRESH_SECONDS = 2
 
-st.title("Tasks")
+st.title("Tasks", anchor=False)  # no "link to heading" stop before the page's first field
 user = current_user()
 if task_service.problem():
     st.info(task_service.problem_for(current_actor()), icon=":material/info:")

@@ -157,3 +157,19 @@ def test_a_connection_drawn_in_the_browser_tidies_the_graph():
                                      {"source": "resize1", "target": trainer}], "selectedId": None}
     merged, _ = canvas.merge_canvas(graph, report, None)
     assert len({tuple(n["position"][:1]) for n in merged["nodes"]}) == 1  # the Trainer joined the column
+
+
+def test_text_from_a_graph_file_cannot_put_html_on_the_canvas():
+    """streamlit-flow renders labels with raw HTML allowed (the focus style relies on it), so a graph a student
+    uploads - and an instructor may open - must arrive as text: no element, no event handler."""
+    hostile = '<img src=x onerror="alert(1)">'
+    graph = {"format": "dragdl.graph", "version": 1, "nodes": [
+        {"id": "data", "type": "Digits"},
+        {"id": f"x{hostile}", "type": "Resize", "params": {"size": hostile}},
+        {"id": "odd", "type": hostile}], "edges": []}
+    analysis = analyze(graph)
+    labels = [n["data"]["content"] for n in canvas.flow_nodes(graph, analysis.shapes, analysis.errors)]
+    assert labels[0].startswith(canvas.FOCUS_STYLE)  # one node carries the visible focus ring
+    assert not any(canvas.FOCUS_STYLE in label for label in labels[1:])
+    for label in labels[1:]:
+        assert "<img" not in label and "&lt;img" in label

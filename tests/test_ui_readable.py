@@ -237,6 +237,47 @@ def test_at_800_px_train_and_the_canvas_stay_readable(browser, instance):
         tab.close()
 
 
+FOCUSED = """() => { let e = document.activeElement;
+    while (e && e.tagName === 'IFRAME' && e.contentDocument) e = e.contentDocument.activeElement;
+    // a field's own outline is clipped by its box (overflow: hidden), so the box must show the focus
+    const ring = ['INPUT', 'TEXTAREA'].includes(e.tagName) ? e.parentElement : e;
+    const s = getComputedStyle(ring);
+    return {tag: e.tagName, label: e.getAttribute('aria-label') || (e.innerText || '').trim().slice(0, 40),
+            node: e.classList.contains('react-flow__node') ? e.dataset.id : null,
+            outline: s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth), shadow: s.boxShadow}; }"""
+
+
+def tab_until(page, wanted, limit: int = 60) -> int:
+    """Press Tab until `wanted(focused)` holds; how many presses that took (pytest.fail past `limit`)."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if wanted(page.evaluate(FOCUSED)):
+            return presses
+    pytest.fail(f"not reached in {limit} Tab presses; focus is on {page.evaluate(FOCUSED)}")
+
+
+def test_the_skip_link_reaches_the_graph_name_in_a_few_tabs_with_a_visible_focus(page, instance):
+    """Issue 14 measured 45 Tab presses to the graph name through the sidebar and the palette. The skip link
+    (the first stop) leads past them; every stop on the way, and a node on the canvas, shows where focus is."""
+    open_build(page, instance["url"])
+    to_skip = tab_until(page, lambda f: f["label"].startswith("Skip to"))
+    assert page.evaluate(FOCUSED)["outline"] >= 2  # the skip link shows itself when focused
+    page.keyboard.press("Enter")
+    to_name = tab_until(page, lambda f: f["label"] == "Graph name", limit=10)
+    focused = page.evaluate(FOCUSED)
+    assert focused["outline"] >= 2 or focused["shadow"] != "none", focused
+    presses = to_skip + to_name
+    print(f"Tab presses from page load to the graph name: {presses} (skip link: {to_skip}, then {to_name})")
+    assert presses <= 5
+    shot(page, "keyboard-graph-name-focused")
+    choose(page, "Start from a template", describe("digits-small-cnn"))  # Tab goes on from this field
+    to_node = tab_until(page, lambda f: f["node"] is not None, limit=40)  # on into the canvas
+    focused = page.evaluate(FOCUSED)
+    assert focused["outline"] >= 2, focused  # React Flow's own focus mark is a 0.5 px shadow
+    print(f"... then {to_node} more to the first canvas node ({focused['node']})")
+    shot(page, "keyboard-canvas-node-focused")
+
+
 @pytest.mark.parametrize("width", [1400, 800])
 def test_screenshots_of_every_page(browser, instance, width):
     """For review (artifacts/ui/pages/), with a task on the pages that list them."""

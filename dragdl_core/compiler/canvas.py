@@ -6,6 +6,7 @@ format of streamlit-flow-component (React Flow), with each node's output shape a
 from __future__ import annotations
 
 import copy
+import html
 import re
 from typing import Any
 
@@ -24,6 +25,11 @@ GROUP_COLOURS = {"Datasets": "#e3f2fd", "Transforms": "#e8f5e9", "Layers": "#fff
                  "Train": "#eceff1"}
 ERROR_STYLE = {"border": "2px solid #d32f2f", "background": "#ffebee"}
 SELECTED_SHADOW = "0 0 0 3px #1976d2"
+# streamlit-flow renders a node's markdown with raw HTML allowed, and its iframe cannot be styled from the page:
+# this <style>, carried by the first node, gives the keyboard focus on a node a ring that can be seen (React
+# Flow's own is a 0.5 px shadow). The same raw HTML is why every text on a label is escaped (_text).
+FOCUS_STYLE = ("<style>.react-flow__node:focus-visible{outline:3px solid #e65100 !important;"
+               "outline-offset:3px}</style>")
 
 
 def empty_graph(name: str = "untitled") -> dict:
@@ -48,10 +54,16 @@ def format_shape(shape: list[int] | None) -> str:
     return "×".join(map(str, shape)) if shape else "?"
 
 
+def _text(value: Any) -> str:
+    """Text from the graph (a type, a value, a message) as inert markdown: a graph loaded from a file, or a
+    student's graph an instructor opens, must not put HTML into the canvas's page."""
+    return html.escape(str(value), quote=False)
+
+
 def _value_text(value: Any) -> str:
     if isinstance(value, list):
-        return "×".join(map(str, value)) if all(isinstance(v, int) for v in value) else str(value)
-    return str(value)
+        return "×".join(map(str, value)) if all(isinstance(v, int) for v in value) else _text(value)
+    return _text(value)
 
 
 def changed_params(node: dict) -> list[tuple[str, Any]]:
@@ -69,7 +81,7 @@ def changed_params(node: dict) -> list[tuple[str, Any]]:
 
 def node_label(node: dict, shape: list[int] | None, errors: list[dict]) -> str:
     """Markdown for a node: type and id, the parameters set, the output shape, and what to fix."""
-    lines = [f"**{node['type']}** · `{node['id']}`"]
+    lines = [f"**{_text(node['type'])}** · <code>{_text(node['id'])}</code>"]
     changed = changed_params(node)
     shown = ", ".join(f"{k}={_value_text(v)}" for k, v in changed[:MAX_PARAMS_ON_LABEL])
     shown += ", … " if len(changed) > MAX_PARAMS_ON_LABEL else " " if shown else ""
@@ -78,7 +90,7 @@ def node_label(node: dict, shape: list[int] | None, errors: list[dict]) -> str:
         message = err["message"]
         if len(message) > MAX_ERROR_ON_LABEL:
             message = message[:MAX_ERROR_ON_LABEL - 1].rstrip() + "…"
-        lines.append(f"⚠️ {message}")
+        lines.append(f"⚠️ {_text(message)}")
     return "\n\n".join(lines)
 
 
@@ -108,7 +120,8 @@ def flow_nodes(graph: dict, shapes: dict | None = None, errors: list[dict] | Non
         x, y = node.get("position") or (layout.ORIGIN[0], layout.ORIGIN[1] + index * ROW_HEIGHT)
         out.append({
             "id": node["id"], "position": {"x": x, "y": y},
-            "data": {"content": node_label(node, shapes.get(node["id"]), node_errors)},
+            "data": {"content": (FOCUS_STYLE + "\n\n" if index == 0 else "")
+                     + node_label(node, shapes.get(node["id"]), node_errors)},
             "type": _flow_type(node_type), "sourcePosition": "bottom", "targetPosition": "top",
             "draggable": True, "connectable": True, "selectable": True, "deletable": False,
             "style": style,
