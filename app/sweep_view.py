@@ -10,6 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from app import canvas_view, task_service
+from app.formatting import DASH, display_names, percent
 from app.navigation import page
 from app.session import current_actor
 from dragdl_core import rundir
@@ -24,9 +25,11 @@ def sweep_ids(tasks: list[dict]) -> list[str]:
 
 
 def results_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"task": r["id"], "state": r["state"],
-                          "val accuracy": r["val_accuracy"], "test accuracy": r.get("accuracy"),
-                          **r["values"]} for r in rows])
+    """Best first (as sweeps.results orders them); a task not finished yet shows a dash, never "None"."""
+    names = display_names(rows)
+    return pd.DataFrame([{"task": names[r["id"]], "state": r["state"],
+                          "val accuracy": percent(r["val_accuracy"]), "test accuracy": percent(r.get("accuracy")),
+                          **{k: DASH if v is None else v for k, v in r["values"].items()}} for r in rows])
 
 
 def sweep_view(tasks: list[dict], user: str) -> None:
@@ -40,9 +43,7 @@ def sweep_view(tasks: list[dict], user: str) -> None:
         st.caption("This sweep's tasks were deleted.")
         return
     table = results_table(rows)
-    st.dataframe(table, hide_index=True, width="stretch", key="sweep_results",
-                 column_config={"val accuracy": st.column_config.NumberColumn(format="percent"),
-                                "test accuracy": st.column_config.NumberColumn(format="percent")})
+    st.dataframe(table, hide_index=True, width="stretch", key="sweep_results")
     varied = [c for c in table.columns if "." in c]
     done = table.dropna(subset=["val accuracy"])
     numeric = [c for c in varied if pd.api.types.is_numeric_dtype(done[c])] if len(done) else []

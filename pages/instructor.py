@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import canvas_view, task_service
-from app.formatting import age
+from app.formatting import DASH, age, percent
 from app.session import current_actor
 from dragdl_core.classroom import access, assignments, class_config, leaderboard
 from dragdl_core.stores import datasets as datasets_store
@@ -52,11 +52,11 @@ def queue_and_tasks() -> None:
         return
     st.dataframe(pd.DataFrame([{
         "task": t["id"], "student": t["user"], "name": t.get("name") or "", "state": t["state"],
-        "queue": t.get("queue_position"), "progress": float(t.get("progress") or 0.0),
-        "accuracy": t.get("accuracy"), "worker": t.get("worker") or "", "age": age(t.get("created")),
+        "queue": DASH if t.get("queue_position") is None else t["queue_position"],
+        "progress": float(t.get("progress") or 0.0),
+        "test accuracy": percent(t.get("accuracy")), "worker": t.get("worker") or "", "age": age(t.get("created")),
     } for t in every]), hide_index=True, width="stretch", key="all_tasks_table", column_config={
         "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
-        "accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
     })
 
 

@@ -20,8 +20,9 @@ for node_type in registry.node_types().values():
         continue
     with st.expander(f"**{node_type.name}** — {node_type.description}"):
         doc = node_type.to_doc()["params"]
-        st.dataframe(pd.DataFrame([{"parameter": k, "default": str(v.get("default", "(required)")),
-                                    "allowed": v.get("bounds", ""), "description": v["description"]}
+        st.dataframe(pd.DataFrame([{"parameter": k, "default": DASH if v.get("default", "") is None
+                                    else str(v.get("default", "(required)")),
+                                    "allowed": v.get("bounds") or DASH, "description": v["description"]}
                                    for k, v in doc.items()]), hide_index=True, width="stretch")
 
 st.subheader("Your trained models")

@@ -18,3 +18,19 @@ def test_a_lost_task_service_is_worded_for_who_is_looking():
 def test_other_task_errors_reach_the_student_unchanged():
     err = TaskNotFound("no task 'abc'")
     assert task_service.message_for(err, Actor("ada")) == str(err)
+
+
+def test_a_sweep_table_shows_dashes_and_names_not_none_and_bare_ids():
+    """A sweep's tasks share the graph's name and some have not finished: each row still reads differently,
+    and a missing figure is a dash (issue 14: "None" in table cells, runs told apart only by hex ids)."""
+    from app.sweep_view import results_table
+
+    rows = [{"id": "a1b2c3d4e5", "name": "digits", "state": "succeeded", "val_accuracy": 0.95, "accuracy": 0.9,
+             "values": {"train.learning_rate": 0.01}},
+            {"id": "f6e5d4c3b2", "name": "digits", "state": "queued", "val_accuracy": None,
+             "values": {"train.learning_rate": None}}]
+    table = results_table(rows)
+    cells = table.astype(str).to_numpy().ravel().tolist()
+    assert "None" not in cells and "nan" not in cells
+    assert table["task"].tolist() == ["digits (a1b2c3)", "digits (f6e5d4)"]
+    assert table["val accuracy"].tolist() == ["95.0%", "—"]
