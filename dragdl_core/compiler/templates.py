@@ -13,23 +13,24 @@ EXAMPLES_DIR = REPO_ROOT / "examples"
 
 
 # The examples in teaching order, from first steps to transfer learning: (one line, expected test accuracy,
-# time to train). Accuracy and time were measured with `python -m dragdl_core run examples/X.json` on the
-# project's 2-core machine under load (docs/app.md); downloads were not measured offline.
+# time to train). Measured by `python benchmarks/templates.py` (README, "Templates"): accuracy is the same
+# every run (seeded); the time is the longer of two runs on the project's 2-core machine under load (load
+# average 4-5), rounded up to 5 s. Templates whose dataset needs a download were not measured (offline).
 EXAMPLES = {
     "digits-small-cnn": ("First steps: a small CNN on 8×8 handwritten digits", "98%", "15 s"),
-    "shapes-augment": ("Augmentation: coloured shapes with random affine, colour jitter and flips", "91%", "40 s"),
+    "shapes-augment": ("Augmentation: coloured shapes with random affine, colour jitter and flips", "89%", "15 s"),
     "digits-residual-block": ("A residual block on Digits: the skip edge adds the block's input to its output, "
-                              "so the convolutions only learn a correction", "96%", "70 s"),
+                              "so the convolutions only learn a correction", "96%", "10 s"),
     "shapes-two-branch": ("Two-branch module on Shapes: a 1×1 and a 5×5 convolution see the same features at "
-                          "two scales, Concat stacks both as channels", "90%", "80 s"),
+                          "two scales, Concat stacks both as channels", "90%", "20 s"),
     "imagefolder-shapes-demo": ("Your own images: a folder dataset (make 'shapes-demo' on the Datasets page first)",
-                                "98%", "75 s"),
+                                "98%", "20 s"),
     "mnist": ("MNIST digits, 28×28", None, None),
     "fashion-mnist": ("Fashion-MNIST clothing, 28×28", None, None),
     "cifar10": ("CIFAR-10 photos, 32×32 colour", None, None),
     "flowers102": ("102 kinds of flowers", None, None),
     "shapes-resnet18-frozen": ("Transfer learning: a resnet18 backbone, frozen, with a new head "
-                               "(random weights offline; imagenet weights do far better)", "54%", "3 min"),
+                               "(random weights offline; imagenet weights do far better)", "54%", "15 s"),
 }
 
 
