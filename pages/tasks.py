@@ -105,22 +105,22 @@ if tasks:
     if task.get("read_only"):
         st.caption("A run on disk that the task service does not know (trained from the command line): "
                    "it can be watched, used and copied, not stopped, retried or deleted here.")
-    buttons = st.columns(6)
-    if buttons[0].button("Monitor", width="stretch"):
+    buttons = st.container(horizontal=True)  # each button as wide as its label; the row wraps when narrow
+    if buttons.button("Monitor", width="content"):
         st.session_state["monitor_tasks"] = [task["id"]]
         st.switch_page(page("monitor"))
-    if buttons[1].button("Predict", width="stretch", disabled=state != "succeeded"):
+    if buttons.button("Predict", width="content", disabled=state != "succeeded"):
         st.session_state["predict_task"] = task["id"]
         st.switch_page(page("predict"))
-    if buttons[2].button("Stop", width="stretch", disabled=not control or state not in task_service.ACTIVE_STATES):
+    if buttons.button("Stop", width="content", disabled=not control or state not in task_service.ACTIVE_STATES):
         _act(task_service.stop, task["id"], f"Stopping {chosen}")
-    if buttons[3].button("Retry", width="stretch", disabled=not control or state not in ("failed", "stopped"),
+    if buttons.button("Retry", width="content", disabled=not control or state not in ("failed", "stopped"),
                          help="Run again, resuming from the last finished epoch"):
         _act(task_service.retry, task["id"], f"{chosen} queued again")
-    if buttons[4].button("Delete…", width="stretch", disabled=not control or state in task_service.ACTIVE_STATES,
+    if buttons.button("Delete…", width="content", disabled=not control or state in task_service.ACTIVE_STATES,
                          help="Delete the task and its run directory (stop it first); asks first"):
         st.session_state[CONFIRM] = task["id"]
-    if buttons[5].button("Open on canvas", width="stretch", help="Edit a copy of this task's graph"):
+    if buttons.button("Open on canvas", width="content", help="Edit a copy of this task's graph"):
         _open_copy(task)
     if st.session_state.get(CONFIRM) == task["id"]:
         with st.container(border=True):

@@ -27,6 +27,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900),
 
 ARTIFACTS = ROOT / "artifacts" / "ui"
 EXAMPLES = [t for t in templates() if not t.startswith("assignment: ")]
+# a button's label box: it, not the <p> inside (0 px wide, inline), clips the text with an ellipsis
+LABEL = '[data-testid="stMarkdownContainer"]'
+
 
 
 def shot(page, name: str) -> None:
@@ -223,12 +226,12 @@ def test_at_800_px_train_and_the_canvas_stay_readable(browser, instance):
         choose(tab, "Start from a template", describe("digits-small-cnn"))
         train = tab.get_by_role("button", name="Train", exact=True)
         expect(train).to_be_visible()
-        fits = train.evaluate("b => [...b.querySelectorAll('p')].every(p => p.scrollWidth <= p.clientWidth)"
+        fits = train.evaluate(f"b => [...b.querySelectorAll('{LABEL}')].every(l => l.scrollWidth <= l.clientWidth)"
                               " && b.getBoundingClientRect().width >= 60")
         assert fits, "the Train button's label is cut"
         for name in ("New", "Delete", "Deselect", "Tidy", "Fit"):
-            label = tab.get_by_role("button", name=name, exact=True).locator("p")
-            assert label.evaluate("p => p.scrollWidth <= p.clientWidth"), f"{name} is cut"
+            label = tab.get_by_role("button", name=name, exact=True).locator(LABEL)
+            assert label.evaluate("l => l.scrollWidth <= l.clientWidth"), f"{name} is cut"
         tab.locator(CANVAS).wait_for()
         assert tab.locator(CANVAS).bounding_box()["width"] >= 400
         boxes = drawn_nodes(tab)
@@ -292,6 +295,9 @@ def test_screenshots_of_every_page(browser, instance, width):
             settle(tab)
             tab.wait_for_timeout(500)
             shot(tab, f"{width}-{name}")
+            cut = tab.evaluate(f"() => [...document.querySelectorAll('[data-testid=stMain] button {LABEL}')]"
+                               ".filter(l => l.offsetParent && l.scrollWidth > l.clientWidth).map(l => l.innerText)")
+            assert not cut, f"{name} at {width} px: button labels cut: {cut}"
             title = tab.title()
             assert title.split(" · ")[0] in ("Tasks", "Monitor", "Predict", "Datasets", "Models", "Class"), title
     finally:
