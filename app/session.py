@@ -6,6 +6,8 @@ applies at once. On a laptop with no accounts there is no sign-in: the user is L
 their own machine (single-user mode)."""
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
 from dragdl_core.classroom import class_config, users
@@ -61,8 +63,10 @@ def _sign_in() -> None:
     st.title(class_config.current().name)
     try:
         has_accounts = bool(users.UsersFile().accounts())
-    except users.UsersError as err:
-        st.error(f"The class's accounts cannot be read: {err}")
+    except users.UsersError as err:  # it names the users file: for the server's log, not a visitor
+        print(f"sign-in: {err}", file=sys.stderr, flush=True)
+        st.error("The class's accounts cannot be read right now: tell your instructor (the reason is in the "
+                 "server's log).")
         return
     if not has_accounts:
         st.error("This class has no accounts yet. The instructor adds them on the server with "

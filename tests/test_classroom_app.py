@@ -190,3 +190,14 @@ def test_the_build_page_marks_a_trainer_over_the_class_limit(isolated_home, monk
     instructor = app_as("grace")
     instructor.selectbox(key="template").select("digits-small-cnn").run()
     assert "more than this class allows" not in texts(instructor.markdown)
+
+
+def test_an_unreadable_users_file_is_not_named_to_a_visitor(classroom):
+    from dragdl_core.classroom import users
+
+    path = users.UsersFile().path
+    path.write_text("users: [unclosed\n")  # not YAML any more: reading it raises, naming the file
+    at = app_as(None)
+    shown = texts(at.error)
+    assert "tell your instructor" in shown
+    assert str(path) not in shown and str(path.parent) not in shown
