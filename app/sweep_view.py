@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from app import canvas_view, task_service
-from app.formatting import DASH, display_names, percent
+from app.formatting import DASH, display_names
 from app.navigation import page
 from app.session import current_actor
 from dragdl_core import rundir
@@ -25,11 +25,15 @@ def sweep_ids(tasks: list[dict]) -> list[str]:
 
 
 def results_table(rows: list[dict]) -> pd.DataFrame:
-    """Best first (as sweeps.results orders them); a task not finished yet shows a dash, never "None"."""
+    """Best first (as sweeps.results orders them), numbers kept as numbers for the chart; `shown` formats."""
     names = display_names(rows)
-    return pd.DataFrame([{"task": names[r["id"]], "state": r["state"],
-                          "val accuracy": percent(r["val_accuracy"]), "test accuracy": percent(r.get("accuracy")),
-                          **{k: DASH if v is None else v for k, v in r["values"].items()}} for r in rows])
+    return pd.DataFrame([{"task": names[r["id"]], "state": r["state"], "val accuracy": r["val_accuracy"],
+                          "test accuracy": r.get("accuracy"), **r["values"]} for r in rows])
+
+
+def shown(table: pd.DataFrame):
+    """Accuracies as percentages; a task not finished yet shows a dash, never "None"."""
+    return table.style.format({"val accuracy": "{:.1%}", "test accuracy": "{:.1%}"}, na_rep=DASH)
 
 
 def sweep_view(tasks: list[dict], user: str) -> None:
@@ -43,7 +47,7 @@ def sweep_view(tasks: list[dict], user: str) -> None:
         st.caption("This sweep's tasks were deleted.")
         return
     table = results_table(rows)
-    st.dataframe(table, hide_index=True, width="stretch", key="sweep_results")
+    st.dataframe(shown(table), hide_index=True, width="stretch", key="sweep_results")
     varied = [c for c in table.columns if "." in c]
     done = table.dropna(subset=["val accuracy"])
     numeric = [c for c in varied if pd.api.types.is_numeric_dtype(done[c])] if len(done) else []
@@ -100,7 +104,10 @@ def _tunable(graph: dict) -> dict[str, object]:
 def sweep_form(graph: dict, user: str, assignment: str | None, ready: bool) -> None:
     """Build page: mark parameters to vary with their values (or ranges for TPE) and press Sweep: one task
     per combination, followed on Monitor's Sweep view."""
-    with st.expander("Sweep: train several variants (vary parameters)"):
+    with st.expander("Sweep: train several variants (vary parameters)", key="sweep_open",
+                     on_change="rerun") as box:
+        if not box.open:  # drawn only when opened: the form is not redrawn on every canvas edit
+            return
         tunable = _tunable(graph)
         chosen = st.multiselect("Parameters to vary", list(tunable), key="sweep_params",
                                 help="Each combination of the values below becomes one training task")

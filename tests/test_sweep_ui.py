@@ -6,6 +6,8 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.formatting import display_names
+
 from conftest import ROOT
 from task_service import redis_server  # noqa: F401  (fixture)
 from ui_fixtures import trained_run  # noqa: F401  (fixture)
@@ -42,7 +44,7 @@ def test_monitor_shows_the_sweep_sorted_by_validation_accuracy_and_opens_the_bes
     assert not at.exception, at.exception
     assert "Sweep" in [h.value for h in at.header]
     table = at.dataframe[-1].value  # the page's last table: the sweep's results
-    assert list(table["task"]) == ["sweep-b", "sweep-a"]  # best validation accuracy first
+    assert list(table["task"]) == ["digits [0.002]", "digits [0.01]"]  # by name, best validation accuracy first
     assert table["val accuracy"].iloc[0] > table["val accuracy"].iloc[1]
     assert list(table["train.learning_rate"]) == [0.002, 0.01]
     assert any('"parcoords"' in c.proto.spec for c in at.get("plotly_chart"))  # the parallel coordinates
@@ -57,6 +59,9 @@ def test_a_sweep_marked_on_build_queues_its_grid_and_monitor_lists_it(redis_serv
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     at.run()
     at.selectbox(key="template").select("digits-small-cnn").run()
+    assert not at.multiselect  # the sweep form is drawn only once its expander is open
+    at.session_state["sweep_open"] = True  # what opening the expander does
+    at.run()
     at.multiselect(key="sweep_params").set_value(["conv1.out_channels", "train.learning_rate"]).run()
     at.text_input(key="sweep_values:conv1.out_channels").set_value("4,8").run()
     at.text_input(key="sweep_values:train.learning_rate").set_value("0.01,0.001,0").run()
@@ -71,6 +76,6 @@ def test_a_sweep_marked_on_build_queues_its_grid_and_monitor_lists_it(redis_serv
     # Build switched to Monitor (AppTest follows switch_page): the Sweep view lists the four tasks
     assert "Sweep" in [h.value for h in at.header]
     table = at.dataframe[-1].value
-    assert sorted(table["task"]) == sorted(t["id"] for t in queued)
+    assert sorted(table["task"]) == sorted(display_names(queued).values())
     assert sorted(zip(table["conv1.out_channels"], table["train.learning_rate"])) == [
         (4, 0.001), (4, 0.01), (8, 0.001), (8, 0.01)]
