@@ -37,12 +37,23 @@ def download_note(node_type) -> str | None:
             "or use Digits or Shapes, which need no download.")
 
 
+def _picked(group: str) -> None:
+    """A chip was clicked: add that node type, then clear the chip so the same type can be added again."""
+    key = f"palette:{group}"
+    type_name = st.session_state.get(key)
+    st.session_state[key] = None
+    if type_name:
+        _add(type_name)
+
+
 def draw() -> None:
+    """One chip group per palette group rather than one button per node type: a rerun (every canvas edit)
+    draws 5 widgets instead of 36, which was the largest share of the Build page's server time
+    (benchmarks/ui_load.py). Descriptions are in each group's help."""
     st.caption("Click a node type to add it after the selected node. ⤓ marks a dataset that needs a download.")
     for group, types in groups().items():
-        with st.expander(group, expanded=True):
-            for node_type in types:
-                note = download_note(node_type)
-                st.button(node_type.name + (" ⤓" if note else ""), key=f"palette:{node_type.name}",
-                          help=node_type.description + (f" {note}" if note else ""),
-                          on_click=_add, args=(node_type.name,), width="stretch")
+        notes = {t.name: download_note(t) for t in types}
+        help_ = "\n".join(f"- **{t.name}**: {t.description}" + (f" _{notes[t.name]}_" if notes[t.name] else "")
+                           for t in types)
+        st.pills(group, list(notes), key=f"palette:{group}", help=help_, on_change=_picked, args=(group,),
+                 format_func=lambda name, notes=notes: name + (" ⤓" if notes[name] else ""))

@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, running_app, running_instance, settle  # noqa: E402
+from ui_browser import (CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, palette_item, running_app,  # noqa: E402
+                        running_instance, settle)
 
 CHAIN = ["Digits", "Resize", "Normalize", "Conv2D", "ReLU", "MaxPool2D", "ClassifierHead", "Trainer"]
 BASELINE_APP = """import streamlit as st\nfor name in %r:\n    st.button(name)\n""" % CHAIN  # framework cost alone
@@ -43,6 +44,7 @@ class Session:
     def __init__(self, url: str):
         self.url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.buttons: dict[str, str] = {}
+        self.chips: dict[str, str] = {}
         self.page_hash = ""
 
     async def _until_finished(self) -> None:
@@ -58,10 +60,13 @@ class Session:
                 element = msg.delta.new_element
                 if element.WhichOneof("type") == "button":
                     self.buttons[element.button.label] = element.button.id
+                elif element.WhichOneof("type") == "button_group":  # the palette's chips: one widget per group
+                    for option in element.button_group.options:
+                        self.chips[option.content] = element.button_group.id
             elif kind == "script_finished":
                 return
 
-    async def _rerun(self, trigger: str | None = None) -> float:
+    async def _rerun(self, trigger: str | None = None, chip: tuple[str, str] | None = None) -> float:
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         back = BackMsg()
@@ -71,6 +76,10 @@ class Session:
             widget = back.rerun_script.widget_states.widgets.add()
             widget.id = trigger
             widget.trigger_value = True
+        if chip:  # a chip group's value: the chosen chip's label (app/palette.py clears it again)
+            widget = back.rerun_script.widget_states.widgets.add()
+            widget.id = chip[0]
+            widget.string_array_value.data.append(chip[1])
         start = time.perf_counter()
         await self.socket.send(back.SerializeToString())
         await self._until_finished()
@@ -85,6 +94,9 @@ class Session:
         return time.perf_counter() - start
 
     async def click(self, label: str) -> float:
+        """A palette click: a chip if the page has one by that label, else a button."""
+        if label in self.chips:
+            return await self._rerun(chip=(self.chips[label], label))
         return await self._rerun(self.buttons[label])
 
     async def close(self) -> None:
@@ -131,7 +143,7 @@ def browser_samples(url: str, samples: int) -> tuple[list[float], list[float]]:
             settle(page)
             for index, type_name in enumerate(CHAIN[:4]):
                 start = time.perf_counter()
-                page.locator('[data-testid="stSidebar"]').get_by_role("button", name=type_name, exact=True).click()
+                palette_item(page, type_name).click()
                 canvas(page).locator(".react-flow__node").nth(index).wait_for()
                 edits.append(time.perf_counter() - start)
                 settle(page)

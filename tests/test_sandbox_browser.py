@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from conftest import example
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, palette_item, running_app, settle
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -102,8 +102,7 @@ def test_a_hostile_session_stalls_nobody(tmp_path, isolated_home):
                 hostile.locator("input[type=file]").set_input_files(str(tmp_path / f"{name}.json"))
                 # while the hostile session works, the other one keeps editing
                 for _ in range(3):
-                    editor.locator('[data-testid="stSidebar"]').get_by_role(
-                        "button", name=palette[added % len(palette)], exact=True).click()
+                    palette_item(editor, palette[added % len(palette)]).click()
                     added += 1
                     canvas(editor).locator(".react-flow__node").nth(added - 1).wait_for()
                     settle(editor)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, palette_item, running_app, settle
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -45,7 +45,7 @@ def instance(tmp_path_factory):
 
 def add_from_palette(page, type_name: str) -> None:
     before = canvas(page).locator(".react-flow__node").count()
-    page.locator('[data-testid="stSidebar"]').get_by_role("button", name=type_name, exact=True).click()
+    palette_item(page, type_name).click()
     canvas(page).locator(".react-flow__node").nth(before).wait_for()
     page.mouse.move(700, 5)
     settle(page)

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, tiny_digits_graph
 from ui_fixtures import digit_png
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, palette_item, running_app, settle
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -82,7 +82,7 @@ def page(browser_tab, request):
 
 def add_from_palette(page, type_name: str) -> None:
     before = canvas(page).locator(".react-flow__node").count()
-    page.locator('[data-testid="stSidebar"]').get_by_role("button", name=type_name, exact=True).click()
+    palette_item(page, type_name).click()
     canvas(page).locator(".react-flow__node").nth(before).wait_for()
     page.mouse.move(700, 5)  # away from the palette, so its tooltip does not cover the screenshots
     settle(page)

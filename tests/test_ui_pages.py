@@ -37,9 +37,12 @@ def report(at, nodes=None, edges=None, selected=None, timestamp=None):
 
 
 def click_palette(at, *types):
+    """One chip per node type, in one chip group per palette group (app/palette.py)."""
     for type_name in types:
-        at.button(key=f"palette:{type_name}").click().run()
-    assert not at.exception, at.exception
+        chips = next(g for g in at.button_group if type_name in g.options)
+        chips.set_value(type_name).run()
+        assert not at.exception, at.exception
+        assert at.button_group(key=chips.key).value is None  # cleared: the same type can be added again
 
 
 def texts(elements) -> str:

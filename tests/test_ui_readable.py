@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, tiny_digits_graph
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, palette_item, running_app, settle
 
 from dragdl_core.compiler.templates import describe, load_template, templates
 
@@ -155,7 +155,7 @@ def test_inserting_a_node_keeps_the_chain_straight(page, instance):
     choose(page, "Start from a template", describe("digits-small-cnn"))
     node(page, "resize").click()
     settle(page)
-    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="RandomRotation", exact=True).click()
+    palette_item(page, "RandomRotation").click()
     node(page, "randomrotation1").wait_for()
     settle(page)
     boxes = drawn_nodes(page)

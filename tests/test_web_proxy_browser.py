@@ -16,7 +16,7 @@ from conftest import ROOT
 from dataset_archives import class_files, write_zip
 from dragdl_core.serving import proxy
 from task_service import tiny_graph, wait_for
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, running_instance, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, palette_item, running_instance, settle
 from ui_fixtures import digit_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600),
@@ -60,7 +60,7 @@ def test_a_student_works_through_the_proxy_with_two_app_processes(isolated_home,
             page.locator(CANVAS).wait_for(timeout=60_000)
             settle(page)
             for type_name in ("Digits", "Resize"):
-                sidebar.get_by_role("button", name=type_name, exact=True).click()
+                palette_item(page, type_name).click()
                 settle(page)
             expect(node(page, "digits1")).to_be_visible(timeout=60_000)
             expect(node(page, "resize1")).to_be_visible(timeout=60_000)

@@ -88,6 +88,11 @@ def running_instance(home: Path, log: Path, app_processes: int = 2, timeout: flo
             process.wait()
 
 
+def palette_item(page, type_name: str):
+    """The palette's chip for a node type (app/palette.py: chip groups, which browsers see as radio buttons)."""
+    return page.locator('[data-testid="stSidebar"]').get_by_role("radio", name=type_name, exact=True)
+
+
 def settle(page, quiet_ms: int = 400, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished its rerun: no running indicator and no element left over from the
     previous run (Streamlit marks those stale) for `quiet_ms`."""
