@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import streamlit as st
 
 from app import canvas_view
@@ -153,9 +152,22 @@ def _summary(graph: dict, node_id: str) -> None:
             st.caption("The summary appears once the model's input shape is known: connect the model "
                        "to a dataset and fix the errors shown.")
             return
-        table = pd.DataFrame([{"node": r["node"] + (" ◀" if r["node"] == node_id else ""), "layer": r["layer"],
-                               "output shape": format_shape(r["output_shape"]),
-                               "parameters": f"{r['parameters']:,}", "trainable": f"{r['trainable']:,}"}
-                              for r in rows])
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.markdown(_summary_table(rows, node_id))
         st.caption(f"Total parameters: {summary['parameters']:,}, of which {summary['trainable']:,} learn.")
+
+
+def _summary_table(rows: list[dict], node_id: str) -> str:
+    """The summary as a Markdown table, narrow enough for the panel: one text element, where a dataframe costs
+    a pandas frame and an Arrow encoding on every rerun of the Build page (every canvas edit) while a model
+    node is selected. A 'trainable' column only when something is frozen."""
+    def cell(text) -> str:  # a node id from a graph file may hold a '|'
+        return str(text).replace("|", "\\|")
+
+    frozen = any(r["trainable"] != r["parameters"] for r in rows)
+    lines = ["| layer | output shape | parameters |" + (" trainable |" if frozen else ""),
+             "|---|---|--:|" + ("--:|" if frozen else "")]
+    for r in rows:
+        layer = f"**{cell(r['layer'])} ◀**" if r["node"] == node_id else cell(r["layer"])
+        lines.append(f"| {layer} | `{format_shape(r['output_shape'])}` | {r['parameters']:,} |"
+                     + (f" {r['trainable']:,} |" if frozen else ""))
+    return "\n".join(lines)

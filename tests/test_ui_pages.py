@@ -131,8 +131,10 @@ def test_preview_and_summary_for_the_selected_node():
     report(at, selected="norm")
     assert len(at.get("image")) == 4  # four sample images after Normalize, each in several draws
     report(at, selected="conv2")
-    summary = at.dataframe[-1].value
-    assert list(summary["parameters"])[:4] == ["160", "0", "0", "4,640"]
+    summary = next(m.value for m in at.markdown if m.value.startswith("| layer |"))
+    rows = [line.strip("| ").split(" | ") for line in summary.splitlines()[2:]]
+    assert [r[2] for r in rows[:4]] == ["160", "0", "0", "4,640"]  # parameters of conv1, relu1, pool1, conv2
+    assert rows[3][0] == "**conv2 (Conv2D) ◀**"
 
 
 def test_tasks_lists_the_finished_task_and_opens_a_copy_on_the_canvas(finished_task):
@@ -193,3 +195,13 @@ def test_monitor_shows_the_tasks_graph_and_hyper_parameters(finished_task):
     hyper = next(d.value for d in at.dataframe if "hyper-parameter" in d.value.columns)
     assert {"optimizer", "learning_rate", "epochs", "batch_size"} <= set(hyper["hyper-parameter"])
     assert "**Digits**" in texts(at.markdown) and "**Trainer**" in texts(at.markdown)
+
+
+def test_the_summary_shows_a_trainable_column_only_when_a_layer_is_frozen():
+    from app.property_panel import _summary_table
+
+    row = {"node": "back", "layer": "back (Backbone)", "output_shape": [512], "parameters": 11_176_512}
+    frozen = _summary_table([dict(row, trainable=0)], "back")
+    assert frozen.splitlines()[0].endswith("| trainable |") and frozen.splitlines()[2].endswith("| 0 |")
+    learning = _summary_table([dict(row, trainable=11_176_512)], "other")
+    assert "trainable" not in learning and "| back (Backbone) | `512` | 11,176,512 |" in learning
