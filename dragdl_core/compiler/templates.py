@@ -3,6 +3,7 @@ instructor under <home>/assignments/), then the example graphs shipped in `examp
 from __future__ import annotations
 
 import json
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,8 +35,18 @@ EXAMPLES = {
 }
 
 
+DOWNLOAD_STATE_SECONDS = 30
+
+
 def _download_state(title: str) -> str | None:
-    """For a template whose dataset needs a download: whether this server has it, and what to do if not."""
+    """For a template whose dataset needs a download: whether this server has it, and what to do if not.
+    Remembered for DOWNLOAD_STATE_SECONDS: the picker asks for every template on every Build-page rerun, and
+    a download by the instructor is rare."""
+    return _download_state_at(title, int(time.monotonic() // DOWNLOAD_STATE_SECONDS))
+
+
+@lru_cache(maxsize=256)
+def _download_state_at(title: str, _period: int) -> str | None:
     from . import registry
 
     try:
