@@ -31,7 +31,8 @@ EQUIVALENT_DOC = ROOT / "docs" / "testing.md"
 # name: (modules to mutate, mutant-name globs (None: all in those modules), tests that exercise them)
 GROUPS: dict[str, tuple[list[str], list[str] | None, list[str]]] = {
     "safe_expr": (["dragdl_core/compiler/safe_expr.py"], None, ["tests/test_safe_expr.py", "tests/test_validation.py"]),
-    "validate": (["dragdl_core/compiler/validate.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py"]),
+    "validate": (["dragdl_core/compiler/validate.py"], None, ["tests/test_validate_messages.py", "tests/test_validation.py",
+                                                     "tests/test_branching.py", "tests/test_node_contract.py"]),
     "layers": (["dragdl_core/nodes/layers/*.py", "dragdl_core/nodes/model/classifier_head.py"],
                ["*infer_shape*", "*layer_shape*", "*window_output*"],
                ["tests/test_shape_properties.py", "tests/test_validation.py"]),
