@@ -314,3 +314,18 @@ def test_shape_inference_stops_once_the_graph_has_used_its_time_budget(monkeypat
     assert result.errors[0]["message"] == (f"{type_} '{stopped_at}': validation stopped here, after 3 s for the "
                                            "whole graph; make the Lambdas before it cheaper")
     assert stopped_at not in result.shapes and "train" not in result.shapes
+
+
+@pytest.mark.parametrize("bn2, pool1, inputs", [(0, 1, ["bn2", "pool1"]), (1, 0, ["pool1", "bn2"]),
+                                                (None, 0, ["pool1", "bn2"]), (None, None, ["bn2", "pool1"])])
+def test_a_merge_takes_numbered_inputs_by_number_then_the_others_in_edge_order(bn2, pool1, inputs):
+    """Concat stacks channels in this order, so it is what the generated forward writes."""
+    graph = retype(residual(), "add1", "Concat")
+    for source, value in (("bn2", bn2), ("pool1", pool1)):
+        edge = next(e for e in graph["edges"] if (e["source"], e["target"]) == (source, "add1"))
+        edge.pop("input", None)
+        if value is not None:
+            edge["input"] = value
+    result = v.analyze(graph)
+    assert result.ok, result.errors
+    assert result.inputs["add1"] == inputs and result.shapes["add1"] == [32, 8, 8]
