@@ -62,6 +62,9 @@ def test_the_docstrings_say_the_graph_its_path_and_where_it_trains():
     assert lines[2].strip() == ("data -> resize -> norm -> conv1 -> relu1 -> pool1 -> conv2 -> relu2 -> pool2 -> "
                                 "head -> train")
     assert "Train it:  python train.py --run-dir runs/My_net__v2_" in lines
+    graph["name"] = 'My "net" (v2)!'  # the name lands in a docstring and a folder name: quotes become _
+    doc = load(compile_graph(graph)).__doc__
+    assert doc.startswith("My _net_ (v2)_: an image classifier") and "--run-dir runs/My__net___v2__\n" in doc
     assert script.load_data.__doc__ == "data: Digits -> images [1, 8, 8], 10 classes."
     data = script.load_data()
     assert data.num_classes == 10 and len(data.train.images) > 0
@@ -78,7 +81,9 @@ def test_the_pipelines_keep_augmentation_to_training_and_convert_once_before_arr
                                              "RandomHorizontalFlip", "ToFloatArray", "SafeLambda", "Normalize",
                                              "Transpose"]
     assert names(script.eval_transform) == ["Resize", "Resize", "ToFloatArray", "Normalize", "Transpose"]
-    assert "    T.Resize((28, 28)),  # crop: RandomResizedCrop -> [3, 28, 28]\n" in source
+    assert "\n    T.Resize((28, 28)),  # crop: RandomResizedCrop -> [3, 28, 28]\n" in source
+    resize = "    T.Resize(size=(32, 32), interpolation='bilinear'),  # resize: Resize -> [3, 32, 32]\n"
+    assert "train_transform = T.Compose([\n" + resize in source and "eval_transform = T.Compose([\n" + resize in source
     assert "    SafeLambda('clip(x + 0.05 * sin(40 * x), 0, 1)'),  # noise: Lambda -> [3, 28, 28]\n" in source
     assert "cache=False)  # cache: no random transform, prepare once" in source  # images differ every epoch
 
@@ -141,8 +146,9 @@ def test_a_branching_graph_is_a_layer_class_whose_forward_follows_the_edges():
 
 def test_a_frozen_backbone_without_augmentation_trains_the_head_on_cached_features():
     source = compile_graph(example("backbone-shapes.json"))
+    compile(source, "train.py", "exec")  # the cache lines are indented as the loop around them
     assert source.count("from dragdl_core.runtime import backbones\n") == 1
-    assert "        backbone, head = model[0], model[1:]\n" in source
+    assert "\n        backbone, head = model[0], model[1:]\n" in source
     assert "            head.train()\n            for features, labels in train_loader:\n" in source
     assert "                logits = head(features)\n" in source
     assert "evaluate(head, val_loader, loss_fn)" in source

@@ -69,6 +69,40 @@ def with_version(graph, version):
     return graph
 
 
+def isolated_cycle(graph):
+    """Two ReLUs feeding each other, beside the path."""
+    return link(link(add(add(graph, "x", "ReLU"), "y", "ReLU"), "x", "y"), "y", "x")
+
+
+def duplicate_early(graph):
+    graph["nodes"].insert(1, {"id": "conv1", "type": "ReLU"})
+    return graph
+
+
+def image_folder(name):
+    return {"format": "dragdl.graph", "version": 1, "name": "folder",
+            "nodes": [{"id": "d", "type": "ImageFolder", "params": {"name": name}},
+                      {"id": "h", "type": "ClassifierHead", "params": {}}, {"id": "t", "type": "Trainer", "params": {}}],
+            "edges": [{"source": "d", "target": "h"}, {"source": "h", "target": "t"}]}
+
+
+def three_inputs(graph):
+    """add1 gets relu1 (no number), then bn2 and pool1 both as input 0."""
+    unlink(unlink(graph, "bn2", "add1"), "pool1", "add1")
+    return link(link(link(graph, "relu1", "add1"), "bn2", "add1", input=0), "pool1", "add1", input=0)
+
+
+def backbone_fork():
+    """Version 2: the Backbone feeds r1 and r2, joined by an Add into the head."""
+    graph = with_version(unlink(backbone(), "backbone", "head"), 2)
+    for node_id, type_ in (("r1", "ReLU"), ("r2", "ReLU"), ("sum", "Add")):
+        add(graph, node_id, type_)
+    for source, target, extra in (("backbone", "r1", {}), ("backbone", "r2", {}), ("r1", "sum", {"input": 0}),
+                                  ("r2", "sum", {"input": 1}), ("sum", "head", {})):
+        link(graph, source, target, **extra)
+    return graph
+
+
 def transform_after_conv1(graph):
     """resize -> conv1 -> norm -> relu1: a transform after a layer."""
     for pair in (("resize", "norm"), ("norm", "conv1"), ("conv1", "relu1")):
@@ -114,6 +148,8 @@ CASES = [
     ("v1 two inputs", lambda: link(chain(), "conv1", "pool1"),
      [("conv1", "edges", "branch", f"'conv1' feeds 2 nodes (relu1, pool1); {V2_ONE_PATH}"),
       ("pool1", "edges", "merge", f"'pool1' has 2 inputs (relu1, conv1); {V2_ONE_PATH}")]),
+    ("v1 two inputs, one from beside the path", lambda: link(add(chain(), "side", "ReLU"), "side", "relu1"),
+     [("relu1", "edges", "merge", f"'relu1' has 2 inputs (conv1, side); {V2_ONE_PATH}")]),
     ("v1 cycle", lambda: link(chain(), "pool2", "conv2"),
      [("conv2", "edges", "merge", f"'conv2' has 2 inputs (pool1, pool2); {V2_ONE_PATH}"),
       ("pool2", "edges", "branch", f"'pool2' feeds 2 nodes (head, conv2); {V2_ONE_PATH}"),
@@ -162,6 +198,21 @@ CASES = [
                                         "backbone", "bb2", "head"),
      [("bb2", "edges", "backbone_and_layers",
        "'bb2': use either one Backbone or layers between the transforms and the head")]),
+    ("v1 cycle beside the path", lambda: isolated_cycle(chain()),
+     [("x", "edges", "cycle", "cycle: x -> y -> x")]),
+    ("duplicate id, then a wrong parameter", lambda: set_param(duplicate_early(chain()), "train", epochs=0),
+     [("conv1", "id", "duplicate_id", "two nodes have the id 'conv1'"),
+      ("train", "epochs", "out_of_range", "Trainer.epochs must be 1..1000, got 0")]),
+    ("unknown type, then a wrong parameter", lambda: set_param(retype(chain(), "relu1", "Nope"), "train", epochs=0),
+     [("relu1", "type", "unknown_type", "unknown node type 'Nope' (see `python -m dragdl_core nodes`)"),
+      ("train", "epochs", "out_of_range", "Trainer.epochs must be 1..1000, got 0")]),
+    # a wrong parameter is no reason to keep quiet about the missing dataset (an unknown type is)
+    ("no dataset and a wrong parameter", lambda: set_param(delete(chain(), "data"), "train", epochs=0),
+     [("train", "epochs", "out_of_range", "Trainer.epochs must be 1..1000, got 0"),
+      (None, None, "no_dataset", "the graph has no dataset node; every graph needs exactly one")]),
+    ("an image folder that is not there", lambda: image_folder("nothere"),
+     [("d", "name", "dataset_unavailable",
+       "no dataset named 'nothere': pick one of yours or the class's, or import one on the Datasets page")]),
     # -- version 2: forks in the model part, joined at Add/Concat
     ("v2 merge with one input", lambda: unlink(residual(), "pool1", "add1"),
      [("add1", "edges", "merge_one_input",
@@ -169,6 +220,9 @@ CASES = [
     ("v2 merge with no input", lambda: unlink(unlink(residual(), "pool1", "add1"), "bn2", "add1"),
      [("add1", "edges", "merge_one_input", "Add 'add1' joins two or more inputs, got none; connect another branch to it")]),
     ("v2 input number twice", lambda: number(residual(), "pool1", "add1", 0),
+     [("add1", "input", "duplicate_input",
+       "Add 'add1': 'bn2' and 'pool1' both come in as input 0; give each edge its own input number")]),
+    ("v2 input number twice after an unnumbered one", lambda: three_inputs(residual()),
      [("add1", "input", "duplicate_input",
        "Add 'add1': 'bn2' and 'pool1' both come in as input 0; give each edge its own input number")]),
     ("v2 numbered input into a layer", lambda: number(residual(), "conv2", "bn2", 3),
@@ -219,6 +273,44 @@ CASES = [
        "'extra': use either one Backbone or layers between the transforms and the head")]),
     ("v2 unknown type, no dataset", lambda: retype(delete(residual(), "data"), "relu2", "Nope"),
      [("relu2", "type", "unknown_type", "unknown node type 'Nope' (see `python -m dragdl_core nodes`)")]),
+    ("v2 cycle beside the path", lambda: isolated_cycle(residual()),
+     [("x", "edges", "cycle", "cycle: x -> y -> x")]),
+    ("v2 self loop on the Trainer", lambda: link(residual(), "train", "train"),
+     [("train", "edges", "merge", "'train' has 2 inputs (head, train); Trainer takes one: join the branches with an "
+       "Add or Concat node first"),
+      ("train", "edges", "cycle", "cycle: train -> train")]),
+    ("v2 cycle through the head", lambda: link(residual(), "head", "pool2"),
+     [("pool2", "edges", "merge", "'pool2' has 2 inputs (relu2, head); MaxPool2D takes one: join the branches with "
+       "an Add or Concat node first"),
+      ("head", "edges", "branch", "'head' feeds 2 nodes (train, pool2); exactly one path reaches the Trainer"),
+      ("pool2", "edges", "cycle", "cycle: pool2 -> head -> pool2")]),
+    ("v2 loop back to the first layer", lambda: link(residual(), "pool2", "conv1"),
+     [("conv1", "edges", "merge", "'conv1' has 2 inputs (norm, pool2); Conv2D takes one: join the branches with "
+       "an Add or Concat node first"),
+      ("add1", "edges", "cycle",
+       "cycle: add1 -> relu2 -> pool2 -> conv1 -> relu1 -> pool1 -> conv2 -> bn2 -> add1")]),
+    ("v2 two inputs into the head", lambda: link(residual(), "relu2", "head"),
+     [("head", "edges", "merge", "'head' has 2 inputs (pool2, relu2); ClassifierHead takes one: join the branches "
+       "with an Add or Concat node first")]),
+    ("v2 numbered input into a transform", lambda: number(residual(), "resize", "norm", 0),
+     [("norm", "input", "input_not_merge", "edge resize -> norm has input 0, but Normalize 'norm' takes one input; "
+       "only Add and Concat have numbered inputs")]),
+    ("v2 unknown type, then a merge with one input",
+     lambda: unlink(retype(residual(), "relu1", "Nope"), "pool1", "add1"),
+     [("relu1", "type", "unknown_type", "unknown node type 'Nope' (see `python -m dragdl_core nodes`)"),
+      ("add1", "edges", "merge_one_input",
+       "Add 'add1' joins two or more inputs, got 1 (from 'bn2'); connect another branch to it")]),
+    ("v2 no dataset and a wrong parameter", lambda: set_param(delete(residual(), "data"), "train", epochs=0),
+     [("train", "epochs", "out_of_range", "Trainer.epochs must be 1..1000, got 0"),
+      (None, None, "no_dataset", "the graph has no dataset node; every graph needs exactly one")]),
+    # a Backbone may feed two nodes in version 2 (only what follows it is wrong here, not the fork)
+    ("v2 Backbone feeding two layers", lambda: backbone_fork(),
+     [(i, "edges", "backbone_and_layers", f"'{i}': use either one Backbone or layers between the transforms and "
+       "the head") for i in ("r1", "r2", "sum")]),
+    # a dangling branch is told first; the order of an unfinished graph is not judged yet
+    ("v2 dangling transform", lambda: link(add(residual(), "flip", "RandomHorizontalFlip"), "pool1", "flip"),
+     [("flip", "edges", "dangling", "the branch ending at 'flip' leads nowhere; connect it to an Add or Concat "
+       "(or on towards the Trainer 'train'), or delete it")]),
     # -- shape inference: on the node, prefixed with its type and id
     ("v1 kernel larger than its input", lambda: set_param(chain(), "conv2", kernel_size=15),
      [("conv2", "kernel_size", "bad_shape", "Conv2D 'conv2': Conv2D.kernel_size 15 is larger than its input size 8 "
@@ -329,3 +421,65 @@ def test_a_merge_takes_numbered_inputs_by_number_then_the_others_in_edge_order(b
     result = v.analyze(graph)
     assert result.ok, result.errors
     assert result.inputs["add1"] == inputs and result.shapes["add1"] == [32, 8, 8]
+
+
+UNSOUND = ["v1 merge node", "v1 cycle beside the path", "v1 fork", "v1 two inputs, one from beside the path",
+           "v2 merge with one input", "v2 input number twice",
+           "v2 numbered input into a layer", "v2 two inputs into a layer", "v2 fork in the transforms",
+           "v2 cycle beside the path"]
+
+
+@pytest.mark.parametrize("make", [c[1] for c in CASES if c[0] in UNSOUND], ids=UNSOUND)
+def test_a_graph_that_cannot_be_ordered_gets_no_order_and_no_shapes(make):
+    """Shapes along a path that is not one would be guesses (and a walk round a cycle would not end)."""
+    result = v.analyze(make())
+    assert result.errors and result.order == [] and result.shapes == {}
+
+
+@pytest.mark.parametrize("make", [lambda: delete(residual(), "train"), lambda: add(residual(), "lonely", "ReLU")],
+                         ids=["no Trainer yet", "a node off the path"])
+def test_an_unfinished_branching_graph_still_gets_its_shapes(make):
+    result = v.analyze(make())
+    assert result.errors and result.shapes["add1"] == [16, 8, 8] and result.shapes["head"] == [10]
+
+
+@pytest.mark.parametrize("params, code", [({"kernel_size": 0}, "out_of_range"), ({"kernel_size": 31}, "bad_shape")])
+def test_a_broken_branch_does_not_stop_the_other_branch(params, code):
+    """shapes-two-branch: pool1 feeds `small` and `wide`; `small` is wrong, `wide` still gets its shape."""
+    result = v.analyze(set_param(example("shapes-two-branch.json"), "small", **params))
+    assert [(e["node"], e["code"]) for e in result.errors] == [("small", code)]
+    assert result.shapes["wide"] == [8, 16, 16] and "small" not in result.shapes and "cat1" not in result.shapes
+
+
+def test_a_lambda_trial_gets_what_is_left_of_the_graphs_time_budget(monkeypatch):
+    from dragdl_core.nodes.transforms.lambda_ import Lambda
+
+    given = []
+    monkeypatch.setattr(v, "time", SimpleNamespace(monotonic=Clock(0.0).monotonic))
+    monkeypatch.setattr(Lambda, "transform_shape", lambda self, params, shape, deadline=None:
+                        given.append(deadline) or shape)
+    graph = insert(add(chain(), "lam", "Lambda", expression="x * 2"), "norm", "lam", "conv1")
+    assert v.analyze(graph).ok
+    assert given == [100.0 + v.TIME_BUDGET_S]  # the clock read when the walk began, plus the budget
+
+
+def test_a_document_that_is_not_a_graph_gives_an_empty_graph():
+    result = v.analyze("{not json")
+    assert result.graph.nodes == [] and result.graph.edges == [] and [e["code"] for e in result.errors] == ["not_a_graph"]
+
+
+@pytest.mark.parametrize("edges, acyclic", [
+    ([], True), ([("a", "b"), ("b", "c")], True), ([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")], True),
+    ([("a", "a")], False), ([("a", "b"), ("b", "a")], False), ([("a", "b"), ("b", "c"), ("c", "b")], False),
+    ([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")], False), ([("c", "c"), ("a", "b")], False),
+])
+def test_the_cycle_shortcut_answers_true_exactly_for_graphs_without_a_cycle(edges, acyclic):
+    """Version 2 searches for (and names) a cycle only when Kahn's count finds one: a count that said "cycle"
+    for every graph would cost each large graph the search, one that missed a cycle would lose the error."""
+    from collections import defaultdict
+    ids = {"a", "b", "c", "d"}
+    succ, in_edges = defaultdict(list), defaultdict(list)
+    for source, target in edges:
+        succ[source].append(target)
+        in_edges[target].append((source, target))
+    assert v._acyclic(ids, succ, in_edges) is acyclic
