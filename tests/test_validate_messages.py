@@ -82,7 +82,8 @@ def duplicate_early(graph):
 def image_folder(name):
     return {"format": "dragdl.graph", "version": 1, "name": "folder",
             "nodes": [{"id": "d", "type": "ImageFolder", "params": {"name": name}},
-                      {"id": "h", "type": "ClassifierHead", "params": {}}, {"id": "t", "type": "Trainer", "params": {}}],
+                      {"id": "h", "type": "ClassifierHead", "params": {}},
+                      {"id": "t", "type": "Trainer", "params": {}}],
             "edges": [{"source": "d", "target": "h"}, {"source": "h", "target": "t"}]}
 
 
@@ -117,7 +118,7 @@ def head_before_pool2(graph):
     return link(link(link(graph, "relu2", "head"), "head", "pool2"), "pool2", "train")
 
 
-V2_ONE_PATH = "a version-1 graph is one path"
+V1_ONE_PATH = "a version-1 graph is one path"
 NEEDS_V2 = 'need a version 2 graph ("version": 2)'
 
 # (case, graph, every error as (node, field, code, message)), in the order they are reported: graph order,
@@ -144,19 +145,19 @@ CASES = [
      [("relu1", "type", "merge_needs_version_2",
        "Add 'relu1' joins branches; branches " + NEEDS_V2)]),
     ("v1 fork", lambda: link(add(chain(), "side", "ReLU"), "conv1", "side"),
-     [("conv1", "edges", "branch", f"'conv1' feeds 2 nodes (relu1, side); {V2_ONE_PATH}")]),
+     [("conv1", "edges", "branch", f"'conv1' feeds 2 nodes (relu1, side); {V1_ONE_PATH}")]),
     ("v1 two inputs", lambda: link(chain(), "conv1", "pool1"),
-     [("conv1", "edges", "branch", f"'conv1' feeds 2 nodes (relu1, pool1); {V2_ONE_PATH}"),
-      ("pool1", "edges", "merge", f"'pool1' has 2 inputs (relu1, conv1); {V2_ONE_PATH}")]),
+     [("conv1", "edges", "branch", f"'conv1' feeds 2 nodes (relu1, pool1); {V1_ONE_PATH}"),
+      ("pool1", "edges", "merge", f"'pool1' has 2 inputs (relu1, conv1); {V1_ONE_PATH}")]),
     ("v1 two inputs, one from beside the path", lambda: link(add(chain(), "side", "ReLU"), "side", "relu1"),
-     [("relu1", "edges", "merge", f"'relu1' has 2 inputs (conv1, side); {V2_ONE_PATH}")]),
+     [("relu1", "edges", "merge", f"'relu1' has 2 inputs (conv1, side); {V1_ONE_PATH}")]),
     ("v1 cycle", lambda: link(chain(), "pool2", "conv2"),
-     [("conv2", "edges", "merge", f"'conv2' has 2 inputs (pool1, pool2); {V2_ONE_PATH}"),
-      ("pool2", "edges", "branch", f"'pool2' feeds 2 nodes (head, conv2); {V2_ONE_PATH}"),
+     [("conv2", "edges", "merge", f"'conv2' has 2 inputs (pool1, pool2); {V1_ONE_PATH}"),
+      ("pool2", "edges", "branch", f"'pool2' feeds 2 nodes (head, conv2); {V1_ONE_PATH}"),
       ("conv2", "edges", "cycle", "cycle: conv2 -> relu2 -> pool2 -> conv2")]),
     ("v1 self loop", lambda: link(chain(), "relu1", "relu1"),
-     [("relu1", "edges", "branch", f"'relu1' feeds 2 nodes (pool1, relu1); {V2_ONE_PATH}"),
-      ("relu1", "edges", "merge", f"'relu1' has 2 inputs (conv1, relu1); {V2_ONE_PATH}"),
+     [("relu1", "edges", "branch", f"'relu1' feeds 2 nodes (pool1, relu1); {V1_ONE_PATH}"),
+      ("relu1", "edges", "merge", f"'relu1' has 2 inputs (conv1, relu1); {V1_ONE_PATH}"),
       ("relu1", "edges", "cycle", "cycle: relu1 -> relu1")]),
     ("v1 no dataset", lambda: delete(chain(), "data"),
      [(None, None, "no_dataset", "the graph has no dataset node; every graph needs exactly one")]),
@@ -174,16 +175,19 @@ CASES = [
        "'lonely' is not on the path from 'data' to the Trainer; connect it or delete it")]),
     ("v1 Trainer not connected", lambda: unlink(chain(), "head", "train"),
      [("train", "edges", "off_path", "nothing leads to the Trainer 'train' yet; connect 'head' to it"),
-      ("head", "edges", "not_connected", "the path from 'data' stops at 'head'; connect it on to the Trainer 'train'")]),
+      ("head", "edges", "not_connected",
+       "the path from 'data' stops at 'head'; connect it on to the Trainer 'train'")]),
     ("v1 unknown type", lambda: retype(chain(), "relu1", "Nope"),
      [("relu1", "type", "unknown_type", "unknown node type 'Nope' (see `python -m dragdl_core nodes`)")]),
     # an unknown node may be the dataset: no "no dataset" on top of it
     ("v1 unknown type, no dataset", lambda: retype(delete(chain(), "data"), "relu1", "Nope"),
      [("relu1", "type", "unknown_type", "unknown node type 'Nope' (see `python -m dragdl_core nodes`)")]),
     ("v1 transform after a layer", lambda: transform_after_conv1(chain()),
-     [("norm", "edges", "out_of_order", f"Normalize 'norm' is a transform and cannot come after a later stage; {ORDER}")]),
+     [("norm", "edges", "out_of_order",
+       f"Normalize 'norm' is a transform and cannot come after a later stage; {ORDER}")]),
     ("v1 layer after the head", lambda: head_before_pool2(chain()),
-     [("pool2", "edges", "out_of_order", f"MaxPool2D 'pool2' is a layer and cannot come after a later stage; {ORDER}")]),
+     [("pool2", "edges", "out_of_order",
+       f"MaxPool2D 'pool2' is a layer and cannot come after a later stage; {ORDER}")]),
     ("v1 no head", lambda: link(delete(chain(), "head"), "pool2", "train"),
      [("train", "edges", "no_head", f"put a ClassifierHead before the Trainer 'train'; {ORDER}")]),
     ("v1 two heads", lambda: insert(add(chain(), "head2", "ClassifierHead"), "head", "head2", "train"),
@@ -218,7 +222,8 @@ CASES = [
      [("add1", "edges", "merge_one_input",
        "Add 'add1' joins two or more inputs, got 1 (from 'bn2'); connect another branch to it")]),
     ("v2 merge with no input", lambda: unlink(unlink(residual(), "pool1", "add1"), "bn2", "add1"),
-     [("add1", "edges", "merge_one_input", "Add 'add1' joins two or more inputs, got none; connect another branch to it")]),
+     [("add1", "edges", "merge_one_input",
+       "Add 'add1' joins two or more inputs, got none; connect another branch to it")]),
     ("v2 input number twice", lambda: number(residual(), "pool1", "add1", 0),
      [("add1", "input", "duplicate_input",
        "Add 'add1': 'bn2' and 'pool1' both come in as input 0; give each edge its own input number")]),
@@ -465,7 +470,8 @@ def test_a_lambda_trial_gets_what_is_left_of_the_graphs_time_budget(monkeypatch)
 
 def test_a_document_that_is_not_a_graph_gives_an_empty_graph():
     result = v.analyze("{not json")
-    assert result.graph.nodes == [] and result.graph.edges == [] and [e["code"] for e in result.errors] == ["not_a_graph"]
+    assert result.graph.nodes == [] and result.graph.edges == []
+    assert [e["code"] for e in result.errors] == ["not_a_graph"]
 
 
 @pytest.mark.parametrize("edges, acyclic", [
