@@ -31,15 +31,18 @@ EQUIVALENT_DOC = ROOT / "docs" / "testing.md"
 # name: (modules to mutate, mutant-name globs (None: all in those modules), tests that exercise them)
 GROUPS: dict[str, tuple[list[str], list[str] | None, list[str]]] = {
     "safe_expr": (["dragdl_core/compiler/safe_expr.py"], None, ["tests/test_safe_expr.py", "tests/test_validation.py"]),
-    "validate": (["dragdl_core/compiler/validate.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py"]),
+    "validate": (["dragdl_core/compiler/validate.py"], None, ["tests/test_validate_messages.py", "tests/test_validation.py",
+                                                     "tests/test_node_contract.py"]),
     "layers": (["dragdl_core/nodes/layers/*.py", "dragdl_core/nodes/model/classifier_head.py"],
                ["*infer_shape*", "*layer_shape*", "*window_output*"],
                ["tests/test_shape_properties.py", "tests/test_validation.py"]),
     "transforms": (["dragdl_core/nodes/transforms/*.py"],
                    ["*infer_shape*", "*transform_shape*", "*fits*", "*ǁcheck__*", "*eval_code*"],
                    ["tests/test_shape_properties.py", "tests/test_validation.py"]),
-    "codegen": (["dragdl_core/compiler/codegen.py"], None, ["tests/test_validation.py", "tests/test_node_contract.py",
-                                                   "tests/test_ui_support.py", "tests/test_trainer_options.py"]),
+    "codegen": (["dragdl_core/compiler/codegen.py"], None, [
+        "tests/test_codegen_script.py", "tests/test_validation.py", "tests/test_node_contract.py",
+        "tests/test_ui_support.py::test_every_template_is_a_valid_graph_once_its_data_is_there",
+        "tests/test_ui_support.py::test_model_summary_counts_parameters_as_paddle_does"]),
     "fair_queue": (["dragdl_core/classroom/scheduling.py", "dragdl_core/tasks/fair_queue.py"], None,
                    ["tests/test_scheduling_policy.py", "tests/test_fair_queue.py", "tests/test_classroom_tasks.py"]),
     "access": (["dragdl_core/classroom/access.py", "dragdl_core/tasks/access.py"], None,

@@ -135,7 +135,7 @@ def _check_structure(result: Analysis, types: dict) -> bool:
             result.error(node_id, "type", "merge_needs_version_2",
                          f"{node_type.name} '{node_id}' joins branches; branches need a version 2 graph "
                          "(\"version\": 2)")
-    for node_id in ids:
+    for node_id in dict.fromkeys(n.id for n in graph.nodes):  # graph order: the same list on every run
         if len(succ[node_id]) > 1:
             sound = False
             result.error(node_id, "edges", "branch",
@@ -374,10 +374,7 @@ def _check_structure_v2(result: Analysis, types: dict) -> bool:
                          f"(or on towards the Trainer '{trainer}'), or delete it")
     if len(reached) < len(ids) or len(leads_on) < len(ids):
         return True
-    _check_order(result, result.order, types)
-    if len(by_cat["head"]) == 0:
-        result.error(trainer, "edges", "no_head",
-                     f"put a ClassifierHead before the Trainer '{trainer}'; the order is {ORDER_HELP}")
+    _check_order(result, result.order, types)  # says "no head" too, on the last node: the Trainer
     return True
 
 
