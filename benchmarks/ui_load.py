@@ -6,7 +6,7 @@ sessions each building a graph, with p50/p95 response times. Loopback only, boun
     python benchmarks/ui_load.py --app-processes 1,2 --sessions 30,60   # `up` with N app processes behind Caddy
 
 The concurrent sessions speak Streamlit's own websocket protocol (what the browser sends when a palette
-button is clicked: a rerun with that button's trigger), so dozens of sessions do not need dozens of
+chip is clicked: a rerun with that chip group's new value), so dozens of sessions do not need dozens of
 browsers; each edit is timed from the click to the end of the rerun that answers it. The browser numbers
 include drawing: from a palette click until the new node is on the canvas.
 
