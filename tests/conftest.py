@@ -12,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(ROOT))
 
+if os.environ.get("DRAGDL_HYPOTHESIS_PROFILE") == "mutation":
+    # benchmarks/mutation.py: a property test that fails has killed its mutant; shrinking the failing example
+    # to a minimal one (many more Paddle runs) only makes the report nicer, so mutation runs skip it
+    from hypothesis import Phase, settings
+
+    settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate], print_blob=False)
+    settings.load_profile("mutation")
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
