@@ -31,6 +31,20 @@ def isolated_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True)
+def nothing_remembered():
+    """Answers the code remembers per process (Lambda trials, the canvas's analyses) start empty in every test:
+    a test must not pass on an earlier test's answer, nor a mutmut run on the answers of the process it was
+    forked from (computed with the code unchanged, they would hide the change under test)."""
+    safe_expr = sys.modules.get("dragdl_core.compiler.safe_expr")
+    if safe_expr is not None:
+        safe_expr._trials.clear()
+    partial = sys.modules.get("dragdl_core.compiler.partial")
+    if partial is not None:
+        partial._analyses.cache_clear()
+        partial._summary.cache_clear()
+
+
 def example(name: str) -> dict:
     return json.loads((EXAMPLES / name).read_text())
 
