@@ -115,3 +115,42 @@ def test_the_trial_gives_the_output_shape_and_reports_errors():
 def test_a_result_numpy_cannot_make_an_array_of_is_an_expression_error():
     with pytest.raises(ExpressionError, match="inhomogeneous"):
         trial_shape("(x, x[:1])", (2, 3, 1))
+
+
+# -- integers made from constants alone: bounded by their size before anything runs ---------------------------
+# The bound is an estimate from the syntax (a power: the base's bits times the exponent; a product: the sum of
+# the bits; a sum or a sign: one bit more), refused over MAX_CONSTANT_BITS (256). (2**64)**2 is estimated at
+# exactly 256 bits; the cases below sit on either side of that edge.
+@pytest.mark.parametrize("text, part", [
+    ("x * ((2**64)**2 * 2)", "(2 ** 64) ** 2 * 2"),              # 256 + 2
+    ("x * -(2**64)**2", "-(2 ** 64) ** 2"),                      # 256 + 1 for the sign
+    ("x * ((2**64)**2 + 1)", "(2 ** 64) ** 2 + 1"),              # a sum: one more than its larger part
+    ("x * ((2**64)**2 + 7**0)", "(2 ** 64) ** 2 + 7 ** 0"),      # 7**0 is an integer too
+    ("x * ((1, (2**64)**2)[1] * 2)", "(1, (2 ** 64) ** 2)[1] * 2"),  # indexing a tuple gives one of its parts
+    ("x * (((2**64)**2 or 1) * 2)", "((2 ** 64) ** 2 or 1) * 2"),    # so does `or`
+])
+def test_an_integer_over_256_bits_made_of_constants_is_refused_and_shown(text, part):
+    with pytest.raises(ExpressionError) as err:
+        SafeExpression(text)
+    assert str(err.value) == (f"the constants in `{part}` make a number with more than 256 bits; write it as a "
+                              "float (e.g. 1e30) or make it smaller")
+
+
+@pytest.mark.parametrize("text", [
+    "x * (2**64)**2",               # exactly 256 bits
+    "x * -31**51",                  # 5 bits x 51 = 255, and one for the sign
+    "x * (31**51 + 1)",             # 255, and one for the sum
+    "x * ((2**64)**2 * 2**-2)",     # a negative power is a float
+    "x * ((2**64)**2 + 2**-2)",     # (and adds no bit to a sum)
+    "x * ((2**64)**2 * 2**0.5)",    # so is a fractional one
+    "x * ((not (2**64)**2) + 1)",   # `not` gives a bool
+    "-x * 2 + (x, 1)[0]",           # anything with x is an array of a fixed size
+])
+def test_integers_up_to_256_bits_floats_and_arrays_are_allowed(text):
+    SafeExpression(text)
+
+
+def test_bit_shifts_are_refused_by_name():
+    with pytest.raises(ExpressionError) as err:
+        SafeExpression("x * (1 << 3)")
+    assert str(err.value) == "bit shifts (<<, >>) are not allowed"
