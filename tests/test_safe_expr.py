@@ -4,8 +4,11 @@ testing: benchmarks/mutation.py)."""
 import numpy as np
 import pytest
 
+from dragdl_core import sandbox as dragdl_sandbox
+from dragdl_core.compiler import safe_expr
 from dragdl_core.compiler.safe_expr import (ALLOWED_FUNCTIONS, MAX_EXPONENT, MAX_LENGTH, ExpressionError,
-                                            SafeExpression, trial_shape)
+                                            SafeExpression, trial_in_child, trial_shape)
+from dragdl_core.sandbox import SandboxError
 
 FUNCTIONS = ", ".join(sorted(ALLOWED_FUNCTIONS))   # "abs, ceil, clip, ..." as the messages list them
 IMAGE = np.linspace(0, 1, 4 * 5 * 3, dtype=np.float32).reshape(4, 5, 3)
@@ -154,3 +157,54 @@ def test_bit_shifts_are_refused_by_name():
     with pytest.raises(ExpressionError) as err:
         SafeExpression("x * (1 << 3)")
     assert str(err.value) == "bit shifts (<<, >>) are not allowed"
+
+
+# -- the trial: run in a sandbox child, its answers remembered (the canvas validates on every change) ----------
+def test_the_trial_itself_gives_the_shape_the_expression_makes():
+    """What the sandbox child runs (called here in-process, where mutation testing can see it)."""
+    assert trial_in_child("x[::2, :, :1]", (8, 6, 3)) == (4, 6, 1)
+    assert trial_in_child("transpose(x, (1, 0, 2))", (8, 6, 3)) == (6, 8, 3)
+
+
+@pytest.fixture
+def sandbox(monkeypatch):
+    """A stand-in for the sandbox: answers at once (or with the error in `fail`), and counts the calls."""
+    calls = []
+
+    def run(kind, target, args, time_limit=1.0):
+        calls.append(args)
+        if sandbox_state["fail"]:
+            raise SandboxError(sandbox_state["fail"])
+        return trial_in_child(*args)
+
+    sandbox_state = {"fail": None, "calls": calls}
+    monkeypatch.setattr(dragdl_sandbox, "run", run)
+    return sandbox_state
+
+
+def test_a_trial_is_answered_from_memory_the_second_time(sandbox):
+    assert trial_shape("x[:, :, :1]", (8, 8, 3)) == (8, 8, 1)
+    assert trial_shape("x[:, :, :1]", (8, 8, 3)) == (8, 8, 1)
+    assert trial_shape("x[:, :, :1]", (9, 8, 3)) == (9, 8, 1)  # another shape is another trial
+    assert len(sandbox["calls"]) == 2
+
+
+@pytest.mark.parametrize("error, time_limit, remembered", [
+    ("needs more than 1 GB of memory", 1.0, True),     # the expression's own answer
+    ("took longer than 1 s", 1.0, True),               # so is overrunning the full second
+    ("took longer than 0.3 s", 0.3, False),            # a limit cut short by the graph's budget is not
+    ("could not start: the server is busy", 1.0, False),  # nor is a busy server
+])
+def test_only_the_expressions_own_failures_are_remembered(sandbox, error, time_limit, remembered):
+    sandbox["fail"] = error
+    for _ in range(2):
+        with pytest.raises(ExpressionError, match=f"^`x \\* 2` {error}$"):
+            trial_shape("x * 2", (8, 8, 3), time_limit=time_limit)
+    assert len(sandbox["calls"]) == (1 if remembered else 2)
+
+
+def test_at_most_256_trials_are_remembered_the_oldest_forgotten_first(sandbox):
+    for side in range(1, 258):
+        trial_shape("x", (side, 1, 1))
+    assert len(safe_expr._trials) == 256
+    assert ("x", (1, 1, 1)) not in safe_expr._trials and ("x", (257, 1, 1)) in safe_expr._trials
