@@ -208,3 +208,11 @@ def test_at_most_256_trials_are_remembered_the_oldest_forgotten_first(sandbox):
         trial_shape("x", (side, 1, 1))
     assert len(safe_expr._trials) == 256
     assert ("x", (1, 1, 1)) not in safe_expr._trials and ("x", (257, 1, 1)) in safe_expr._trials
+
+
+@pytest.mark.parametrize("text", ["x / 0", "log(x * 0)"])
+def test_inf_or_nan_in_the_result_is_refused_with_the_likely_causes(text):
+    with pytest.raises(ExpressionError) as err:
+        SafeExpression(text).evaluate(IMAGE + 0.1)
+    assert str(err.value) == (f"`{text}` gives inf or NaN (a division by zero, a log of 0, an overflow?); the "
+                              "model would learn from garbage")
