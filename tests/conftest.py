@@ -12,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(ROOT))
 
+if os.environ.get("DRAGDL_HYPOTHESIS_PROFILE") == "mutation":
+    # benchmarks/mutation.py: a property test that fails has killed its mutant; shrinking the failing example
+    # to a minimal one (many more Paddle runs) only makes the report nicer, so mutation runs skip it
+    from hypothesis import Phase, settings
+
+    settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate], print_blob=False)
+    settings.load_profile("mutation")
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
@@ -21,6 +29,20 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DRAGDL_HOME", str(home))
     monkeypatch.setenv("DRAGDL_DATASETS", str(datasets))
     return home
+
+
+@pytest.fixture(autouse=True)
+def nothing_remembered():
+    """Answers the code remembers per process (Lambda trials, the canvas's analyses) start empty in every test:
+    a test must not pass on an earlier test's answer, nor a mutmut run on the answers of the process it was
+    forked from (computed with the code unchanged, they would hide the change under test)."""
+    safe_expr = sys.modules.get("dragdl_core.compiler.safe_expr")
+    if safe_expr is not None:
+        safe_expr._trials.clear()
+    partial = sys.modules.get("dragdl_core.compiler.partial")
+    if partial is not None:
+        partial._analyses.cache_clear()
+        partial._summary.cache_clear()
 
 
 def example(name: str) -> dict:

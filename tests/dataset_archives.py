@@ -71,3 +71,28 @@ def png_header_only(width: int, height: int) -> bytes:
 def tree(root: Path) -> set[str]:
     """Every path under root (relative), files and folders: to prove nothing appeared anywhere."""
     return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def blank_bmp(size: int = 100) -> bytes:
+    """An all-white bitmap: tens of KB that deflate to almost nothing (a ratio far over 100, yet no bomb)."""
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), "white").save(out, "BMP")
+    return out.getvalue()
+
+
+def patch_central_directory(path: Path, name: str, *, crc: int | None = None, file_size: int | None = None) -> None:
+    """Overwrite what the central directory claims about entry `name` (its CRC-32 or unpacked size), as a
+    damaged or forged archive would: the entry's bytes stay as they are."""
+    data = bytearray(path.read_bytes())
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) >= 0:
+        name_length = struct.unpack_from("<H", data, start + 28)[0]
+        if data[start + 46:start + 46 + name_length] == name.encode():
+            if crc is not None:
+                struct.pack_into("<I", data, start + 16, crc)
+            if file_size is not None:
+                struct.pack_into("<I", data, start + 24, file_size)
+            path.write_bytes(bytes(data))
+            return
+        start += 4
+    raise KeyError(name)

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from dataset_archives import (class_files, image_bytes, png_header_only, symlink_entry, tree, unix_entry,
-                              write_zip)
+from dataset_archives import (blank_bmp, class_files, image_bytes, patch_central_directory, png_header_only,
+                              symlink_entry, tree, unix_entry, write_zip)
 from dragdl_core import config
 from dragdl_core.stores import datasets as store
 from dragdl_core.stores.datasets.images import BadImage, inspect_image
+from dragdl_core.stores.datasets.limits import MB, Limits, size_text
 from dragdl_core.nodes.datasets.image_folder import class_folders
 from dragdl_core.compiler.validate import analyze
 from test_dependency_rules import HEAVY
@@ -106,38 +107,55 @@ def test_file_named_for_the_wrong_format_is_stored_under_its_real_suffix(zips):
 
 # -- bad archives: refused as a whole, nothing written anywhere -----------------------------------------------
 
-ESCAPE = f"dragdl-escape-{uuid.uuid4().hex[:8]}.png"
+# Each case is made with a file name of its own (escape_name): a name fixed at import would be shared by every
+# run of this module forked from one process (mutmut forks one per mutant), so one stray file left by a broken
+# build would fail every later run for a reason that is not its own.
 REFUSED = {
-    "zip-slip": ({f"../{ESCAPE}": image_bytes()}, "points outside the dataset folder"),
-    "deep zip-slip": ({f"cat/../../../../../../tmp/{ESCAPE}": image_bytes()}, "points outside"),
-    "backslash zip-slip": ({f"..\\{ESCAPE}": image_bytes()}, "points outside"),
-    "absolute path": ({f"/tmp/{ESCAPE}": image_bytes()}, "is an absolute path"),
-    "windows drive": ({f"C:/{ESCAPE}": image_bytes()}, "is an absolute path"),
-    "symlink": ({"cat/passwd.png": symlink_entry("cat/passwd.png", "/etc/passwd")}, "is a symbolic link"),
-    "device file": ({"cat/dev.png": (unix_entry("cat/dev.png", stat.S_IFCHR | 0o666), b"")}, "is a device file"),
+    "zip-slip": (lambda escape: {f"../{escape}": image_bytes()}, "points outside the dataset folder"),
+    "deep zip-slip": (lambda escape: {f"cat/../../../../../../tmp/{escape}": image_bytes()}, "points outside"),
+    "backslash zip-slip": (lambda escape: {f"..\\{escape}": image_bytes()}, "points outside"),
+    "absolute path": (lambda escape: {f"/tmp/{escape}": image_bytes()}, "is an absolute path"),
+    "windows drive": (lambda escape: {f"C:/{escape}": image_bytes()}, "is an absolute path"),
+    "symlink": (lambda escape: {"cat/passwd.png": symlink_entry("cat/passwd.png", "/etc/passwd")},
+                "is a symbolic link"),
+    "device file": (lambda escape: {"cat/dev.png": (unix_entry("cat/dev.png", stat.S_IFCHR | 0o666), b"")},
+                    "is a device file"),
 }
+PLACES = (Path("/tmp"), Path("/"))  # where an escaping entry would land besides this test's own folders
+
+
+@pytest.fixture
+def escape_name():
+    """A file name no other test uses; removed again from the shared places should a broken build write it."""
+    name = f"dragdl-escape-{uuid.uuid4().hex[:8]}.png"
+    yield name
+    for place in PLACES:
+        (place / name).unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("case", list(REFUSED))
-def test_entries_that_escape_or_are_not_files_refuse_the_archive(case, zips, tmp_path):
+def test_entries_that_escape_or_are_not_files_refuse_the_archive(case, zips, tmp_path, escape_name):
     bad, message = REFUSED[case]
-    files = {**class_files(("cat", "dog"), 5), **bad}
+    files = {**class_files(("cat", "dog"), 5), **bad(escape_name)}
     archive = write_zip(zips / "bad.zip", files)
     before = tree(tmp_path)
     with pytest.raises(store.DatasetError, match=message):
         store.import_archive(archive, "bad")
     assert tree(tmp_path) == before
-    for place in (config.datasets_dir(), tmp_path, tmp_path.parent, Path("/tmp"), Path("/")):
-        assert not (place / ESCAPE).exists()
+    for place in (config.datasets_dir(), tmp_path, tmp_path.parent, *PLACES):
+        assert not (place / escape_name).exists()
 
 
 def test_zip_bomb_by_ratio_is_refused(zips, tmp_path):
     files = {**class_files(("a", "b"), 5), "a/zeros.png": b"\0" * (30 << 20)}
     archive = write_zip(zips / "bomb.zip", files)
     assert archive.stat().st_size < 1 << 20
+    packed = zipfile.ZipFile(archive).getinfo("a/zeros.png").compress_size
     before = tree(tmp_path)
-    with pytest.raises(store.DatasetError, match="zip bomb"):
+    with pytest.raises(store.DatasetError) as err:
         store.import_archive(archive, "bomb")
+    assert str(err.value) == (f"archive refused: entry 'a/zeros.png' unpacks 30.0 MB from {size_text(packed)} "
+                              "(ratio over 100); this looks like a zip bomb")
     assert tree(tmp_path) == before
 
 
@@ -162,6 +180,147 @@ def test_not_a_zip_and_a_bad_limit_setting_are_clear(zips, monkeypatch):
     monkeypatch.setenv("DRAGDL_IMPORT_MAX_FILES", "lots")
     with pytest.raises(store.DatasetError, match="DRAGDL_IMPORT_MAX_FILES='lots' is not a number"):
         store.import_archive(zips / "notes.zip", "x")
+
+
+# -- limits at their edges: a value at the limit passes, one over it is refused ------------------------------
+
+def test_an_upload_is_read_from_a_file_object_and_named_by_its_file_name(zips):
+    """The page hands over the browser's upload as a file object: its size is checked like a file's, and
+    messages and the dataset's record name it by its file name (or "the archive" when it has none)."""
+    archive = write_zip(zips / "pets.zip", class_files(("cat", "dog"), 5))
+    size = archive.stat().st_size
+    with open(archive, "rb") as upload:
+        upload.seek(7)  # wherever the caller left it: the size is of the whole file
+        with pytest.raises(store.DatasetError) as err:
+            store.import_archive(upload, "pets", limits=Limits(max_archive_bytes=size - 1))
+        assert str(err.value) == f"pets.zip is {size_text(size)}; the limit is {size_text(size - 1)}"
+        store.import_archive(upload, "pets", limits=Limits(max_archive_bytes=size))
+    assert store.describe("pets").to_dict()["source"] == "pets.zip"
+
+    nameless = io.BytesIO(archive.read_bytes())
+    with pytest.raises(store.DatasetError) as err:
+        store.import_archive(nameless, "pets2", limits=Limits(max_archive_bytes=size - 1))
+    assert str(err.value) == f"the archive is {size_text(size)}; the limit is {size_text(size - 1)}"
+    with pytest.raises(store.DatasetError, match="^the archive is not a zip archive, or it is damaged$"):
+        store.import_archive(io.BytesIO(b"PK not really"), "pets2")
+    assert store.import_archive(nameless, "pets2", limits=Limits(max_archive_bytes=size)).stats.images == 10
+    assert store.describe("pets2").to_dict()["source"] == "the archive"
+
+
+def test_a_path_at_the_size_limit_passes(zips):
+    archive = str(write_zip(zips / "edge.zip", class_files(("a", "b"), 5)))  # the command line passes a str
+    size = os.stat(archive).st_size
+    with pytest.raises(store.DatasetError, match=f"^edge.zip is {size_text(size)}; the limit is "):
+        store.import_archive(archive, "edge", limits=Limits(max_archive_bytes=size - 1))
+    assert store.import_archive(archive, "edge", limits=Limits(max_archive_bytes=size)).stats.images == 10
+
+
+def test_entry_count_and_unpacked_size_limits_hold_exactly(zips):
+    archive = write_zip(zips / "n.zip", class_files(("a", "b"), 5))
+    entries = zipfile.ZipFile(archive).infolist()
+    unpacked = sum(i.file_size for i in entries)
+    with pytest.raises(store.DatasetError) as err:
+        store.import_archive(archive, "n", limits=Limits(max_files=len(entries) - 1))
+    assert str(err.value) == f"archive refused: {len(entries)} entries; the limit is {len(entries) - 1} files"
+    with pytest.raises(store.DatasetError) as err:
+        store.import_archive(archive, "n", limits=Limits(max_unpacked_bytes=unpacked - 1))
+    assert str(err.value) == (f"archive refused: it unpacks to {size_text(unpacked)}; "
+                              f"the limit is {size_text(unpacked - 1)}")
+    result = store.import_archive(archive, "n", limits=Limits(max_files=len(entries), max_unpacked_bytes=unpacked))
+    assert result.stats.images == 10 and result.report["skipped"] == []
+
+
+def test_a_file_over_the_per_file_limit_is_skipped_with_both_sizes(zips):
+    files = {**class_files(("a", "b"), 5), "a/big.png": image_bytes(size=64)}
+    archive = write_zip(zips / "f.zip", files)
+    big = zipfile.ZipFile(archive).getinfo("a/big.png").file_size
+    result = store.import_archive(archive, "f", limits=Limits(max_file_bytes=big - 1))
+    assert result.report["skipped"] == [{"file": "a/big.png", "reason": f"{size_text(big)} is over the "
+                                                                        f"{size_text(big - 1)} limit for one file"}]
+    result = store.import_archive(archive, "f2", limits=Limits(max_file_bytes=big))
+    assert result.report["skipped"] == [] and dict(result.stats.classes) == {"a": 6, "b": 5}
+
+
+@pytest.mark.parametrize("case", ["blank bitmaps", "a blank 1 MB file", "blank files, 1 MB in all"])
+def test_files_that_compress_well_are_not_zip_bombs_below_1_mb(case, zips):
+    """Blank scans and bitmaps deflate a hundredfold and more: the ratio limit counts only above 1 MB (one
+    entry, or the archive in all), and exactly 1 MB is not above it."""
+    if case == "blank bitmaps":       # each entry and the whole archive far over ratio 100, all under 1 MB
+        files = {f"{c}/{c}-{i}.bmp": blank_bmp() for c in ("white", "snow") for i in range(5)}
+    elif case == "a blank 1 MB file":  # one entry of exactly 1 MB of zeros beside photos that do not compress
+        files = {**class_files(("white", "snow"), 5, size=64), "readme.txt": bytes(MB)}
+    else:                              # ten blank bitmaps and a blank file: exactly 1 MB in all
+        files = {f"{c}/{c}-{i}.bmp": blank_bmp() for c in ("white", "snow") for i in range(5)}
+        files["readme.txt"] = bytes(MB - sum(len(data) for data in files.values()))
+    archive = write_zip(zips / "blank.zip", files)
+    infos = zipfile.ZipFile(archive).infolist()
+    assert max(i.file_size / i.compress_size for i in infos) > 100
+    result = store.import_archive(archive, "blank")
+    assert dict(result.stats.classes) == {"white": 5, "snow": 5}
+
+
+def test_an_archive_that_is_a_bomb_only_in_total_is_refused(zips, tmp_path):
+    """Three entries of 1 MB of zeros: none is over 1 MB alone, together they unpack 3 MB from a few KB."""
+    files = {**class_files(("a", "b"), 5), **{f"a/zeros-{i}.png": bytes(MB) for i in range(3)}}
+    archive = write_zip(zips / "bombs.zip", files)
+    infos = zipfile.ZipFile(archive).infolist()
+    unpacked, packed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
+    before = tree(tmp_path)
+    with pytest.raises(store.DatasetError) as err:
+        store.import_archive(archive, "bombs")
+    assert str(err.value) == (f"archive refused: it unpacks {size_text(unpacked)} from {size_text(packed)} "
+                              "(ratio over 100); this looks like a zip bomb")
+    assert tree(tmp_path) == before
+
+
+def test_the_ratio_limit_is_a_strict_upper_bound(zips):
+    """Stored (uncompressed) entries have a ratio of exactly 1: with the limit set to 1 they pass, one 2 MB
+    entry and the archive as a whole; the same entry deflated from zeros is refused."""
+    files = {"a/zeros.png": bytes(2 * MB), **class_files(("a", "b"), 5)}
+    stored = write_zip(zips / "stored.zip", files, compression=zipfile.ZIP_STORED)
+    result = store.import_archive(stored, "stored", limits=Limits(max_ratio=1))
+    assert dict(result.stats.classes) == {"a": 5, "b": 5}
+    with pytest.raises(store.DatasetError, match="^archive refused: entry 'a/zeros.png' unpacks 2.0 MB from "):
+        store.import_archive(write_zip(zips / "deflated.zip", files), "deflated", limits=Limits(max_ratio=1))
+
+
+def test_the_ratio_limit_counts_every_packed_byte(zips):
+    """With the limit set to the largest whole number under the archive's overall ratio, it is refused: the
+    ratio is the unpacked size over the exact packed size (two blank entries, neither over 1 MB alone)."""
+    for extra in range(100):  # sizes where one packed byte more would bring the ratio within the limit
+        files = {"a/zeros-1.png": bytes(600_000 + extra), "a/zeros-2.png": bytes(600_000)}
+        archive = write_zip(zips / "edge.zip", files)
+        infos = zipfile.ZipFile(archive).infolist()
+        unpacked, packed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
+        limit = -(-unpacked // packed) - 1
+        if unpacked <= limit * (packed + 1):
+            break
+    with pytest.raises(store.DatasetError, match="^archive refused: it unpacks 1.1 MB from .*; this looks like a zip "):
+        store.import_archive(archive, "edge", limits=Limits(max_ratio=limit))
+
+
+def test_folder_entries_are_not_files(zips):
+    """Zips made by `zip -r` or a file manager list every folder as an entry of its own, first."""
+    files = {"animals/": b"", "animals/cat/": b"", "animals/dog/": b"",
+             **class_files(("cat", "dog"), 5, prefix="animals/")}
+    result = store.import_archive(write_zip(zips / "folders.zip", files), "folders")
+    assert result.report["wrapper"] == "animals"
+    assert result.report["skipped"] == [] and result.report["ignored"] == 0
+    assert dict(result.stats.classes) == {"cat": 5, "dog": 5}
+
+
+def test_entries_damaged_inside_the_archive_are_skipped_and_named(zips):
+    """The central directory is only a claim: an entry whose bytes do not match its CRC-32, or that ends
+    before the size it declares, is reported as damaged and the rest imports."""
+    files = {**class_files(("a", "b"), 5), "a/crc.png": image_bytes(seed=7), "b/short.png": image_bytes(seed=8)}
+    archive = write_zip(zips / "damaged.zip", files, compression=zipfile.ZIP_STORED)
+    patch_central_directory(archive, "a/crc.png", crc=12345)
+    patch_central_directory(archive, "b/short.png", file_size=len(files["b/short.png"]) + 10)
+    result = store.import_archive(archive, "damaged")
+    reasons = {s["file"]: s["reason"] for s in result.report["skipped"]}
+    assert reasons == {"a/crc.png": "damaged in the archive",
+                       "b/short.png": "damaged in the archive (size differs from its header)"}
+    assert dict(result.stats.classes) == {"a": 5, "b": 5}
 
 
 # -- bad files: skipped and listed by name; the rest imports ------------------------------------------------

@@ -2,11 +2,13 @@
 killed-process test in test_training.py shows the same end to end; this one pins each field (mutation
 testing found them unchecked: benchmarks/mutation.py)."""
 import json
+import time
 
 import numpy as np
 import pytest
 
 paddle = pytest.importorskip("paddle")
+from dragdl_core import rundir  # noqa: E402
 from dragdl_core.runtime.training import Run  # noqa: E402
 
 
@@ -60,3 +62,20 @@ def test_without_a_checkpoint_a_run_starts_at_epoch_zero_and_keeps_its_metrics(t
     model, optimizer = model_and_optimizer(0)
     assert run.resume(model, optimizer) == 0
     assert run.epoch == 0 and len(records(tmp_path)) == 1
+
+
+def test_a_resumed_run_says_how_far_it_was_and_when_it_resumed(tmp_path):
+    """The task list's ETA measures a resumed run's speed from the resume on (tasks/service.py reads these):
+    the share of epochs already done, to 4 places, and the time of the resume, to the millisecond."""
+    first = Run(tmp_path, epochs=3, seed=0)
+    first.epoch = 2
+    first._checkpoint(*model_and_optimizer(0))
+    resumed = Run(tmp_path, epochs=3, seed=0)
+    before = time.time()
+    assert resumed.resume(*model_and_optimizer(0)) == 2
+    after = time.time()
+    resumed.status("running")
+    status = rundir.read_status(tmp_path)
+    assert status["resumed_progress"] == 0.6667
+    assert before - 0.0005 <= status["resumed_at"] <= after + 0.0005
+    assert status["resumed_at"] == round(status["resumed_at"], 3)
