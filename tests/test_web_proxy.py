@@ -119,6 +119,34 @@ def app_script() -> Path:
                key=lambda path: path.stat().st_size)
 
 
+def balanced_sessions(url: str, count: int) -> bool:
+    """Open `count` Streamlit websockets through the proxy one after another, each without a cookie and kept
+    open: whether the two processes' counts never differ by more than one (random choice drifts apart)."""
+    import asyncio
+
+    import websockets
+
+    async def run() -> bool:
+        sockets, counts = [], {}
+        try:
+            for _ in range(count):
+                socket = await websockets.connect(url.replace("http://", "ws://") + "/_stcore/stream",
+                                                  subprotocols=["streamlit"])
+                sockets.append(socket)
+                cookie = socket.response.headers.get("Set-Cookie", "")
+                assert cookie.startswith(proxy.STICKY_COOKIE), cookie
+                counts[cookie.split(";")[0]] = counts.get(cookie.split(";")[0], 0) + 1
+                shares = list(counts.values()) + [0] * (2 - len(counts))
+                if max(shares) - min(shares) > 1:
+                    return False
+            return True
+        finally:
+            for socket in sockets:
+                await socket.close()
+
+    return asyncio.run(run())
+
+
 def answers(url: str, **kwargs) -> bool:
     try:
         return fetch(url, **kwargs) == (200, "ok")
@@ -157,6 +185,9 @@ def test_two_app_processes_behind_caddy_sticky_restarted_and_stopped(tmp_path):
         for _ in range(10):
             fetch(url + "/", jar)
         assert [c.value for c in jar if c.name == proxy.STICKY_COOKIE] == first
+
+        # New students go to the process with fewer open sessions: held-open websockets stay balanced.
+        assert balanced_sessions(url, 16)
 
         # Streamlit's 0.5 MB main script reaches a browser that accepts gzip compressed, and unchanged.
         script = app_script()

@@ -88,7 +88,10 @@ def caddyfile(plan: ProxyPlan) -> str:
         lines += ["\thandle /api/* {", f"\t\treverse_proxy {LOOPBACK}:{plan.api_port}", "\t}"]
     upstreams = " ".join(f"{LOOPBACK}:{p}" for p in plan.app_ports)
     lines += ["\thandle {", f"\t\treverse_proxy {upstreams} {{",
-              f"\t\t\tlb_policy cookie {STICKY_COOKIE}",
+              # A browser without the cookie yet goes to the process with the fewest open requests: each
+              # student's websocket is one, so a class is spread evenly (the default, random, can leave
+              # one process with many more students than another, and they all wait longer).
+              f"\t\t\tlb_policy cookie {STICKY_COOKIE} {{", "\t\t\t\tfallback least_conn", "\t\t\t}",
               "\t\t\tlb_try_duration 10s",           # a request waits for a restarting process, not a 502
               "\t\t\tlb_try_interval 250ms",
               f"\t\t\thealth_uri {HEALTH_PATH}",
