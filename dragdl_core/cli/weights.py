@@ -89,7 +89,7 @@ def cmd_fetch(args) -> int:
     try:
         path = weights_file(arch, store.IMAGENET)
     except BackboneError as err:
-        raise UserError(f"{err} ({err.detail})" if err.detail else str(err)) from None
+        raise UserError(err.for_command_line()) from None
     print(f"{arch.name}: ImageNet weights downloaded to {path}")
     return 0
 
@@ -112,7 +112,7 @@ def cmd_import(args) -> int:
     try:
         load_weights(FeatureExtractor(arch, build_network(arch)), source)
     except BackboneError as err:
-        raise UserError(f"{err} ({err.detail})" if err.detail else str(err)) from None
+        raise UserError(err.for_command_line()) from None
     target = store.stored_path(arch.name, args.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
@@ -155,7 +155,7 @@ def cmd_pretrain(args) -> int:
     try:
         path = save_from_run(rundir.checkpoint(run_dir, checkpoint), backbones.get(arch), args.name)
     except BackboneError as err:
-        raise UserError(f"{err} ({err.detail})" if err.detail else str(err)) from None
+        raise UserError(err.for_command_line()) from None
     store.write_meta(arch, args.name, {
         "source": "pretrain", "graph": analysis.graph.name, "run_dir": str(run_dir.resolve()),
         "dataset": dataset.type, "dataset_params": analysis.params[dataset.id],

@@ -35,6 +35,9 @@ class BackboneError(RuntimeError):
         super().__init__(message)
         self.detail = detail
 
+    def for_command_line(self) -> str:
+        return store.with_detail(str(self), self.detail)
+
 
 def say(message: str) -> None:
     """A line for the run's log: on stderr, which a worker appends to log.txt (it drops stdout)."""

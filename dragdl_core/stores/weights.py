@@ -60,9 +60,11 @@ def problem(arch: Arch, weights: str) -> str | None:
     """Why `weights` cannot be used with `arch` right now, for the command line: the advice, then the paths
     and commands that carry it out. None when the weights can be used."""
     found = advice(arch, weights)
-    if found is None:
-        return None
-    message, detail = found
+    return None if found is None else with_detail(*found)
+
+
+def with_detail(message: str, detail: str | None) -> str:
+    """Advice and its detail in one line, for the command line (whoever reads it runs the server)."""
     return f"{message} ({detail})" if detail else message
 
 
