@@ -24,8 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dragdl_core.compiler import registry  # noqa: E402
-from dragdl_core.compiler.templates import EXAMPLES, load_template, templates  # noqa: E402
+from dragdl_core.compiler.templates import EXAMPLES, download_dataset, load_template, templates  # noqa: E402
 
 
 def _env(work: Path) -> dict:
@@ -42,10 +41,9 @@ def _cli(work: Path, *args: str) -> None:
 
 def missing_download(graph: dict) -> str | None:
     """Why this template cannot run offline here (its dataset is not downloaded), or None."""
-    for node in graph["nodes"]:
-        node_type = registry.get(node["type"])
-        if getattr(node_type, "needs_download", False) and node_type.missing_files():
-            return f"{node['type']} is not downloaded (`python -m dragdl_core datasets fetch {node['type']}`)"
+    node_type = download_dataset(graph)
+    if node_type is not None and node_type.missing_files():
+        return f"{node_type.name} is not downloaded (`python -m dragdl_core datasets fetch {node_type.name}`)"
     return None
 
 

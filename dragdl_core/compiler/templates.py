@@ -47,17 +47,23 @@ def _download_state(title: str) -> str | None:
 
 @lru_cache(maxsize=256)
 def _download_state_at(title: str, _period: int) -> str | None:
-    from . import registry
-
     try:
-        graph = load_template(title)
+        node_type = download_dataset(load_template(title))
     except (OSError, ValueError, KeyError):
         return None
+    if node_type is None:
+        return None
+    return "downloaded" if not node_type.missing_files() else "needs a download: ask your instructor"
+
+
+def download_dataset(graph: dict):
+    """The graph's dataset node type that Paddle downloads (MNIST, Cifar10...), or None."""
+    from . import registry
+
     for node in graph.get("nodes", []):
         node_type = registry.get(node.get("type"))
         if node_type is not None and getattr(node_type, "needs_download", False):
-            return ("downloaded" if not node_type.missing_files()
-                    else "needs a download: ask your instructor")
+            return node_type
     return None
 
 
