@@ -109,3 +109,26 @@ def test_validation_in_a_students_session_does_not_reveal_another_students_datas
     finally:
         access.act_as(None)
     assert analyze(graph).ok  # a trusted caller (a worker, the server's CLI) sees every dataset
+
+
+def test_the_canvas_cache_shared_by_sessions_does_not_reveal_another_students_dataset(adas_pets, tmp_path):
+    """The Build page's analyses are cached per graph for every session of an app process: Ada's valid
+    analysis must not be what Bob sees for the same graph, and a dataset changed on disk is analysed again."""
+    from dragdl_core.classroom import access
+    from dragdl_core.compiler.partial import analyses
+
+    graph = {"format": "dragdl.graph", "version": 1, "nodes": [
+        {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 16}},
+        {"id": "head", "type": "ClassifierHead"}, {"id": "train", "type": "Trainer"}],
+        "edges": [{"source": "data", "target": "head"}, {"source": "head", "target": "train"}]}
+    try:
+        access.act_as(ADA)
+        assert analyses(graph)[0].ok and analyses(graph)[0].shapes["head"] == [2]
+        access.act_as(BOB)
+        assert [e["field"] for e in analyses(graph)[0].errors] == ["name"]
+        access.act_as(ADA)
+        store.import_archive(write_zip(tmp_path / "more.zip", class_files(("cat", "dog", "fox"), 5)), "pets",
+                             owner="ada", replace=True)
+        assert analyses(graph)[0].shapes["head"] == [3]  # three classes now
+    finally:
+        access.act_as(None)

@@ -75,28 +75,35 @@ def analyze_so_far(graph: dict, analysis: Analysis | None = None) -> Analysis:
 # template) meet a graph already analysed. Keyed by the graph's content, shared by every session of the
 # process: what these return is read-only for callers (copy before changing, as pages/build.py does).
 
-def graph_key(graph: dict) -> str:
-    return json.dumps(graph, sort_keys=True, separators=(",", ":"), default=str)
+def graph_key(graph: dict) -> tuple[str, tuple]:
+    """(the graph's content, what its nodes' analyses depend on besides it: NodeType.cache_stamp)."""
+    stamps = []
+    for node in graph.get("nodes", []):
+        node_type = registry.get(node.get("type")) if isinstance(node, dict) else None
+        stamp = node_type.cache_stamp(node.get("params") or {}) if node_type is not None else None
+        if stamp is not None:
+            stamps.append((node.get("id"), stamp))
+    return json.dumps(graph, sort_keys=True, separators=(",", ":"), default=str), tuple(stamps)
 
 
 @lru_cache(maxsize=512)
-def _analyses(key: str) -> tuple[Analysis, Analysis]:
-    analysis = analyze(json.loads(key))
-    return analysis, analyze_so_far(json.loads(key), analysis)
+def _analyses(content: str, _stamps: tuple) -> tuple[Analysis, Analysis]:
+    analysis = analyze(json.loads(content))
+    return analysis, analyze_so_far(json.loads(content), analysis)
 
 
 def analyses(graph: dict) -> tuple[Analysis, Analysis]:
     """(the full graph's analysis, `analyze_so_far`'s) for the canvas, computed once per distinct graph."""
-    return _analyses(graph_key(graph))
+    return _analyses(*graph_key(graph))
 
 
 @lru_cache(maxsize=256)
-def _summary(key: str) -> dict:
+def _summary(content: str, stamps: tuple) -> dict:
     from .summary import summarize
 
-    return summarize(_analyses(key)[1])
+    return summarize(_analyses(content, stamps)[1])
 
 
 def model_summary(graph: dict) -> dict:
     """`summary.summarize` of the graph's shapes so far (the panel's model summary), once per distinct graph."""
-    return _summary(graph_key(graph))
+    return _summary(*graph_key(graph))

@@ -47,6 +47,11 @@ class NodeType:
     def description(self) -> str:
         return (self.__doc__ or "").strip().split("\n")[0]
 
+    def cache_stamp(self, params: dict[str, Any]) -> Any:
+        """What this node's analysis depends on besides its parameters (who asks, files on disk), for the
+        caches every session of an app process shares (compiler.partial); None when nothing else."""
+        return None
+
     # -- validation ---------------------------------------------------------------------------------
     def resolve(self, raw: dict[str, Any], node_id: str) -> tuple[dict[str, Any], list[tuple]]:
         """Fill defaults and check every value; returns (params, [(field, code, message), ...])."""

@@ -44,6 +44,18 @@ class ImageFolder(DatasetNode):
         **SPLIT_PARAMS,
     }
 
+    def cache_stamp(self, params):
+        """The acting user (another student's private dataset reads as absent) and the dataset folder's
+        change time (class folders added or removed, the dataset replaced or deleted)."""
+        from ...stores.datasets.folders import is_dataset_name
+
+        actor, name = access.acting(), params.get("name")
+        try:
+            changed = (config.datasets_dir() / name).stat().st_mtime_ns if is_dataset_name(name) else None
+        except (OSError, TypeError):
+            changed = None
+        return (actor.user if actor else None, changed)
+
     def image_shape(self, params):
         class_folders(params["name"])
         channels = 3 if params["color"] == "rgb" else 1
