@@ -2,11 +2,9 @@
 what is wrong with it, sample images after it (datasets and transforms) and the model summary (model nodes)."""
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
-from app import canvas_view
+from app import canvas_view, previews
 from app.param_widgets import param_widget
 from app.session import current_actor
 from dragdl_core.classroom import class_config, quotas
@@ -99,27 +97,6 @@ def dataset_picker(value, key: str, on_change) -> None:
         st.caption("No datasets yet: import a zip of class folders on the Datasets page (or make the demo).")
 
 
-PREVIEW_CACHE_ENTRIES = 4
-PREVIEW_CACHE_BYTES = 32 << 20  # per session: previews are drawn in a sandbox child, kept here to redraw
-
-
-def _preview_images(partial_json: str, node_id: str):
-    """PNG-ready images per sample and draw, drawn in a sandbox child (memory and time limits, killed on
-    overrun) and remembered in this session only, within a byte budget."""
-    from dragdl_core.sandbox.preview import preview_images
-
-    cache = st.session_state.setdefault("preview_cache", {})
-    key = (partial_json, node_id)
-    if key not in cache:
-        with st.spinner("Drawing sample images…"):
-            cache[key] = preview_images(json.loads(partial_json), node_id)
-        weigh = lambda entry: sum(len(img.tobytes()) for row in entry[1] for img in row)  # noqa: E731
-        while len(cache) > 1 and (len(cache) > PREVIEW_CACHE_ENTRIES
-                                  or sum(map(weigh, cache.values())) > PREVIEW_CACHE_BYTES):
-            cache.pop(next(iter(cache)))
-    return cache[key]
-
-
 def _preview(graph: dict, node_id: str) -> None:
     with st.expander("Sample images after this node", expanded=True):
         partial = completed(graph, upto=node_id)
@@ -134,7 +111,8 @@ def _preview(graph: dict, node_id: str) -> None:
                 st.caption(f"No preview: {over[0]['message']}")
                 return
         try:
-            classes, rows, has_random = _preview_images(json.dumps(partial, sort_keys=True), node_id)
+            classes, rows, has_random = previews.samples(
+                partial, node_id, while_drawing=lambda: st.spinner("Drawing sample images…"))
         except (SandboxError, ValueError) as err:
             st.caption(f"No preview: {err}")
             return

@@ -1,7 +1,6 @@
 """Predict: a finished task's model answers uploaded images (or a camera photo) with a pie chart of
 class probabilities and the image as the model saw it; several images give a table and a CSV."""
 import io
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -56,11 +55,11 @@ def training_samples(run_folder: Path) -> None:
         if partial is None:
             st.caption("No training images to show for this task.")
             return
-        from app.property_panel import _preview_images
+        from app import previews
         from dragdl_core.sandbox import SandboxError
 
         try:
-            classes, rows, _ = _preview_images(json.dumps(partial, sort_keys=True), dataset["id"])
+            classes, rows, _ = previews.samples(partial, dataset["id"])
         except (SandboxError, ValueError) as err:
             st.caption(str(err))
             return

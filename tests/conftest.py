@@ -33,7 +33,7 @@ def isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def nothing_remembered():
-    """Answers the code remembers per process (Lambda trials, the canvas's analyses) start empty in every test:
+    """Answers the code remembers per process (Lambda trials, the canvas's analyses, sample images) start empty in every test:
     a test must not pass on an earlier test's answer, nor a mutmut run on the answers of the process it was
     forked from (computed with the code unchanged, they would hide the change under test)."""
     safe_expr = sys.modules.get("dragdl_core.compiler.safe_expr")
@@ -43,6 +43,12 @@ def nothing_remembered():
     if partial is not None:
         partial._analyses.cache_clear()
         partial._summary.cache_clear()
+    previews = sys.modules.get("app.previews")
+    if previews is not None:
+        previews.forget()
+    palette = sys.modules.get("app.palette")
+    if palette is not None:
+        palette._download_note_at.cache_clear()
 
 
 def example(name: str) -> dict:

@@ -122,13 +122,21 @@ def test_a_preview_over_the_class_limits_is_refused_before_anything_is_generated
     assert not at.exception, at.exception
     captions = "\n".join(str(c.value) for c in at.caption)
     assert "No preview: Shapes 'data': 2,400 images is more than this class allows (2,000)" in captions
-    assert "preview_cache" not in at.session_state or not at.session_state["preview_cache"]
+    from app import previews
+
+    assert not previews._kept  # nothing was drawn
 
 
-def test_preview_images_are_kept_per_session_within_a_bound():
+def test_preview_images_are_drawn_once_for_every_session_within_a_bound(monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from app import property_panel
+    from app import previews
+    from dragdl_core.sandbox import preview
+
+    drawn = []
+    real = preview.preview_images
+    monkeypatch.setattr(preview, "preview_images", lambda graph, node: drawn.append(node) or real(graph, node))
+    monkeypatch.setattr(previews, "MAX_ENTRIES", 4)
 
     def session():
         at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=180)
@@ -143,9 +151,11 @@ def test_preview_images_are_kept_per_session_within_a_bound():
         first.run()
         assert not first.exception, first.exception
         assert first.get("image"), node_id  # the sample images were drawn
-    cache = first.session_state["preview_cache"]
-    assert len(cache) == property_panel.PREVIEW_CACHE_ENTRIES
-    assert [key[1] for key in cache] == ["affine", "jitter", "flip", "noise"]  # the oldest went first
-    second = session()
+    assert [key[1] for key in previews._kept] == ["affine", "jitter", "flip", "noise"]  # the oldest went first
+    second = session()  # another student, the same graph: the images kept are shown, not drawn again
+    second.session_state["selected"] = "flip"
     second.run()
-    assert "preview_cache" not in second.session_state  # nothing shared between sessions
+    assert second.get("image") and drawn == ["data", "resize", "affine", "jitter", "flip", "noise"]
+    second.session_state["selected"] = "data"
+    second.run()
+    assert drawn[-1] == "data" and len(drawn) == 7  # dropped from the bound: drawn again
