@@ -26,6 +26,12 @@ def page(name: str) -> st.Page:
 
 
 def all_pages(actor: Actor | None = None) -> list[st.Page]:
-    """The pages `actor` may open (all of them for an instructor, or when nobody is given)."""
-    shown = [n for n in PAGES if n not in INSTRUCTOR_PAGES or actor is None or actor.is_instructor]
-    return [page(name) for name in shown]
+    """The pages `actor` may open (all of them for an instructor, or when nobody is given). Made once per
+    session and kept: a Page resolves its file and hashes its path (~4% of a Build-page rerun). Not shared
+    between sessions: st.navigation arms the returned Page and run() disarms it, so two sessions' runs
+    would trip over one object."""
+    shown = tuple(n for n in PAGES if n not in INSTRUCTOR_PAGES or actor is None or actor.is_instructor)
+    kept = st.session_state.get("_pages")
+    if kept is None or kept[0] != shown:
+        kept = st.session_state["_pages"] = (shown, [page(name) for name in shown])
+    return kept[1]

@@ -26,7 +26,7 @@ div:has(> input:focus-visible), div:has(> textarea:focus-visible) {{
 
 
 def inject() -> None:
-    """The style, a skip link in the sidebar (before the palette) and its target at the top of the page."""
-    st.html(CSS)
-    st.sidebar.html('<a class="skip-link" href="#page-content">Skip to the page content</a>')
+    """The style with a skip link in the sidebar (before the palette), and its target at the top of the page:
+    two elements, as every rerun (every canvas edit) sends them again."""
+    st.sidebar.html(CSS + '<a class="skip-link" href="#page-content">Skip to the page content</a>')
     st.html('<div id="page-content" tabindex="-1"></div>')
