@@ -45,6 +45,7 @@ class Session:
         self.url = url.replace("http://", "ws://") + "/_stcore/stream"
         self.buttons: dict[str, str] = {}
         self.chips: dict[str, str] = {}
+        self.fragments: dict[str, str] = {}  # widget id -> the fragment that drew it, as the browser knows
         self.page_hash = ""
 
     async def _until_finished(self) -> None:
@@ -60,9 +61,11 @@ class Session:
                 element = msg.delta.new_element
                 if element.WhichOneof("type") == "button":
                     self.buttons[element.button.label] = element.button.id
+                    self.fragments[element.button.id] = msg.delta.fragment_id
                 elif element.WhichOneof("type") == "button_group":  # the palette's chips: one widget per group
                     for option in element.button_group.options:
                         self.chips[option.content] = element.button_group.id
+                    self.fragments[element.button_group.id] = msg.delta.fragment_id
             elif kind == "script_finished":
                 return
 
@@ -80,6 +83,8 @@ class Session:
             widget = back.rerun_script.widget_states.widgets.add()
             widget.id = chip[0]
             widget.string_array_value.data.append(chip[1])
+        # a widget drawn by a fragment reruns that fragment alone, as the browser asks for it
+        back.rerun_script.fragment_id = self.fragments.get(trigger or (chip or ("", ""))[0], "")
         start = time.perf_counter()
         await self.socket.send(back.SerializeToString())
         await self._until_finished()

@@ -203,3 +203,24 @@ def _check_tasks_monitor_predict(page, url: str, kind: str) -> None:
     assert page.get_by_text("as the model saw it").is_visible()
     shot(page, f"11-predict-pie-{kind}")
 
+
+def test_a_local_edit_keeps_the_page_and_new_and_undo_redraw_it(page, instance):
+    """Palette clicks and tools rerun the workbench fragment alone (pages/build.py); what is drawn outside it
+    (the name box) must still follow New and Undo, and a name typed there must survive local edits."""
+    page.goto(instance["url"])
+    page.locator(CANVAS).wait_for()
+    settle(page)
+    set_text(page, "Graph name", "mine")
+    add_from_palette(page, "Digits")
+    add_from_palette(page, "Resize")
+    expect(page.get_by_label("Graph name", exact=True)).to_have_value("mine")
+    page.get_by_text("Fix 1 problem(s) to train").wait_for()  # the status beside Train follows the edits
+
+    page.get_by_role("button", name="New").click()
+    settle(page)
+    expect(canvas(page).locator(".react-flow__node")).to_have_count(0)
+    expect(page.get_by_label("Graph name", exact=True)).to_have_value("untitled")
+    page.get_by_role("button", name="Undo").click()
+    settle(page)
+    expect(canvas(page).locator(".react-flow__node")).to_have_count(2)
+    expect(page.get_by_label("Graph name", exact=True)).to_have_value("mine")
