@@ -28,9 +28,18 @@ def _init() -> None:
         st.session_state[FIT] = False
 
 
+def _read(key: str):
+    """One read of the canvas's state, set up on first use. Every st.session_state access takes the session's
+    lock, and the Build page reads this state about twenty times a rerun: one access each, not two."""
+    try:
+        return st.session_state[key]
+    except KeyError:
+        _init()
+        return st.session_state[key]
+
+
 def graph() -> dict:
-    _init()
-    return st.session_state[GRAPH]
+    return _read(GRAPH)
 
 
 def assignment() -> str | None:
@@ -39,20 +48,17 @@ def assignment() -> str | None:
 
 
 def selected() -> str | None:
-    _init()
-    return st.session_state[SELECTED]
+    return _read(SELECTED)
 
 
 def revision() -> int:
     """Changes when the whole graph is replaced, so property widgets start from the new values."""
-    _init()
-    return st.session_state[REVISION]
+    return _read(REVISION)
 
 
 def canvas_key() -> str:
     """The component's key: a new one for each whole graph, so the canvas remounts and fits it to view."""
-    _init()
-    return f"canvas:{st.session_state[REVISION]}"
+    return f"canvas:{_read(REVISION)}"
 
 
 def _bump() -> None:

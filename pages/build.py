@@ -169,18 +169,17 @@ def workbench() -> None:
         st.caption(f"Assignment **{canvas_view.assignment()}**: what you train from this graph counts for it on "
                    "the class leaderboard, whatever you name it.")
 
-    tools = st.columns(5)
-    tools[0].button("New", on_click=_new_graph, width="stretch",
-                    help="Start again from an empty canvas (Undo brings your graph back)")
-    tools[1].button("Delete", on_click=_delete_selected, disabled=not canvas_view.selected(), width="stretch",
-                    help="Delete the selected node (its neighbours are joined) or edge")
-    tools[2].button("Deselect", on_click=canvas_view.select, args=(None,), disabled=not canvas_view.selected(),
-                    width="stretch",
-                    help="Clear the selection: the next palette click adds an unconnected node")
-    tools[3].button("Tidy", on_click=canvas_view.tidy, disabled=not graph["nodes"], width="stretch",
-                    help="Lay the graph out again, top to bottom")
-    tools[4].button("Fit", on_click=canvas_view.fit, disabled=not graph["nodes"], width="stretch",
-                    help="Show the whole graph")
+    with st.container(horizontal=True):  # one block where st.columns(5) sends six, on every rerun
+        st.button("New", on_click=_new_graph, width="stretch",
+                  help="Start again from an empty canvas (Undo brings your graph back)")
+        st.button("Delete", on_click=_delete_selected, disabled=not canvas_view.selected(), width="stretch",
+                  help="Delete the selected node (its neighbours are joined) or edge")
+        st.button("Deselect", on_click=canvas_view.select, args=(None,), disabled=not canvas_view.selected(),
+                  width="stretch", help="Clear the selection: the next palette click adds an unconnected node")
+        st.button("Tidy", on_click=canvas_view.tidy, disabled=not graph["nodes"], width="stretch",
+                  help="Lay the graph out again, top to bottom")
+        st.button("Fit", on_click=canvas_view.fit, disabled=not graph["nodes"], width="stretch",
+                  help="Show the whole graph")
     if canvas_view.last_change():
         note, undo, dismiss = st.columns([6, 1, 1], vertical_alignment="center")
         note.info(canvas_view.last_change(), icon=":material/history:")
