@@ -50,12 +50,12 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
     if node_type is None:
         st.error(f"Unknown node type '{node['type']}'; delete this node.")
         return
-    st.caption(node_type.description)
+    # one element for the description and the shape: every element is sent again on every canvas edit
+    st.markdown(f":small[:gray[{_escaped(node_type.description)}]]\n\n"
+                f"Output shape: `{format_shape(shown.shapes.get(node['id']))}`")
     for err in analysis.node_errors(node["id"]):
         where = f"**{err['field']}**: " if err["field"] and err["field"] in node_type.params else ""
         st.error(where + err["message"], icon=":material/error:")
-    shape = shown.shapes.get(node["id"])
-    st.markdown(f"Output shape: `{format_shape(shape)}`")
     params = node.get("params", {})
     for name, decl in node_type.params.items():
         value = params.get(name, None if decl.required else decl.default)
@@ -68,6 +68,11 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
         _preview(graph, node["id"])
     if node_type.category in MODEL_CATEGORIES:
         _summary(graph, node["id"])
+
+
+def _escaped(text: str) -> str:
+    """Text inside a :small[...] directive: a ']' would end it early."""
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 def dataset_picker(value, key: str, on_change) -> None:

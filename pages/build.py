@@ -124,8 +124,8 @@ def status_next_to_train(graph: dict, analysis, shown, service_problem: str | No
         node_count = len({e["node"] for e in analysis.errors if e["node"]})
         with st.container(border=True):
             st.markdown(f"**Fix {len(analysis.errors)} problem(s) to train**"
-                        + (f" (on {node_count} node(s), marked in red):" if node_count else ":"))
-            st.markdown(problem_list(analysis, limit=6))
+                        + (f" (on {node_count} node(s), marked in red):" if node_count else ":")
+                        + "\n\n" + problem_list(analysis, limit=6))
         details = [e for e in analysis.errors if e.get("detail")]
         if details and current_actor().is_instructor:
             with st.expander("Details for the instructor"):
@@ -156,12 +156,12 @@ def workbench() -> None:
 
     service_problem = task_service.problem_for(current_actor())
     ready = analysis.ok and not service_problem
-    train_row = st.columns([1, 5], vertical_alignment="top")
-    if train_row[0].button("Train", type="primary", disabled=not ready, width="stretch",
-                           help="Submit this graph as a training task and watch it on the Monitor page"):
-        _submit(graph)
-    with train_row[1]:
-        status_next_to_train(graph, analysis, shown, service_problem)
+    with st.container(horizontal=True, wrap=False):  # blocks, not st.columns, which cost several times more
+        if st.button("Train", type="primary", disabled=not ready, width=140,
+                     help="Submit this graph as a training task and watch it on the Monitor page"):
+            _submit(graph)
+        with st.container():
+            status_next_to_train(graph, analysis, shown, service_problem)
     from app.sweep_view import sweep_form
 
     sweep_form(graph, current_user(), canvas_view.assignment(), ready)
