@@ -43,10 +43,7 @@ def display_names(tasks: list[dict]) -> dict[str, str]:
     return {i: f"{n} ({i[:6]})" if counts[n] > 1 else n for i, n in names.items()}
 
 
-def count(value) -> str:
-    """12345 -> '12,345'; a missing value as a dash."""
-    return f"{value:,}" if isinstance(value, int) else DASH
-
-
-def percent(value) -> str:
-    return f"{value:.1%}" if isinstance(value, (int, float)) else DASH
+def styled(table, formats: dict[str, str]):
+    """`table` for st.dataframe with `formats` per column and a dash for a missing value: the numbers stay
+    numbers, so the column sorts as numbers (text "9.0%" sorts after "10.0%"), and no cell reads "None"."""
+    return table.style.format(formats, na_rep=DASH)

@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from app import canvas_view, task_service
-from app.formatting import DASH, display_names
+from app.formatting import display_names, styled
 from app.navigation import page
 from app.session import current_actor
 from dragdl_core import rundir
@@ -33,7 +33,7 @@ def results_table(rows: list[dict]) -> pd.DataFrame:
 
 def shown(table: pd.DataFrame):
     """Accuracies as percentages; a task not finished yet shows a dash, never "None"."""
-    return table.style.format({"val accuracy": "{:.1%}", "test accuracy": "{:.1%}"}, na_rep=DASH)
+    return styled(table, {"val accuracy": "{:.1%}", "test accuracy": "{:.1%}"})
 
 
 def sweep_view(tasks: list[dict], user: str) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import canvas_view, task_service
-from app.formatting import DASH, age, percent
+from app.formatting import age, styled
 from app.session import current_actor
 from dragdl_core.classroom import access, assignments, class_config, leaderboard
 from dragdl_core.stores import datasets as datasets_store
@@ -50,12 +50,12 @@ def queue_and_tasks() -> None:
     if not every:
         st.caption("No task yet.")
         return
-    st.dataframe(pd.DataFrame([{
+    st.dataframe(styled(pd.DataFrame([{
         "task": t["id"], "student": t["user"], "name": t.get("name") or "", "state": t["state"],
-        "queue": DASH if t.get("queue_position") is None else t["queue_position"],
-        "progress": float(t.get("progress") or 0.0),
-        "test accuracy": percent(t.get("accuracy")), "worker": t.get("worker") or "", "age": age(t.get("created")),
-    } for t in every]), hide_index=True, width="stretch", key="all_tasks_table", column_config={
+        "queue": t.get("queue_position"), "progress": float(t.get("progress") or 0.0),
+        "test accuracy": t.get("accuracy"), "worker": t.get("worker") or "", "age": age(t.get("created")),
+    } for t in every]), {"queue": "{:.0f}", "test accuracy": "{:.1%}"}),
+        hide_index=True, width="stretch", key="all_tasks_table", column_config={
         "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
     })
 

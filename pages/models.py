@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import task_service
 from app.downloads import model_downloads
-from app.formatting import DASH, age, count, display_names, percent, task_label
+from app.formatting import DASH, age, display_names, styled, task_label
 from app.navigation import page
 from app.session import current_user
 from dragdl_core import rundir
@@ -38,11 +38,12 @@ for task in finished:
     folder = Path(task["run_dir"])
     report = rundir.read_report(folder) or {}
     graph = rundir.read_graph(folder) or {}
-    rows.append({"name": names[task["id"]], "test accuracy": percent(report.get("accuracy")),
-                 "classes": len(report.get("classes", [])) or DASH, "parameters": count(report.get("parameters")),
+    rows.append({"name": names[task["id"]], "test accuracy": report.get("accuracy"),
+                 "classes": len(report.get("classes", [])) or None, "parameters": report.get("parameters"),
                  "trained": age(task.get("finished") or task.get("created")) or DASH,
                  "nodes": " → ".join(n["type"] for n in graph.get("nodes", [])) or DASH, "task": task["id"]})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.dataframe(styled(pd.DataFrame(rows), {"test accuracy": "{:.1%}", "classes": "{:.0f}", "parameters": "{:,.0f}"}),
+             hide_index=True, width="stretch")  # numbers stay numbers: the columns sort as numbers
 by_id = {t["id"]: t for t in finished}
 chosen = st.selectbox("Task", list(by_id), format_func=lambda i: task_label(by_id[i]))
 model_downloads(Path(by_id[chosen]["run_dir"]), chosen, "models")

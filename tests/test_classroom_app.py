@@ -12,6 +12,7 @@ from dragdl_core import tasks
 from dragdl_core.classroom import assignments
 from dragdl_core.stores import datasets as datasets_store
 from task_service import redis_server, tiny_graph  # noqa: F401  (fixture)
+from ui_fixtures import displayed
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -175,6 +176,11 @@ def test_the_leaderboard_shows_each_students_best_accuracy_on_an_assignment(redi
     assert sorted(board["student"]) == ["ada", "bob"] and list(board["rank"]) == [1, 2]
     assert dict(zip(board["student"], board["test accuracy"])) == accuracy
     assert list(board["finished tasks"]) == [1, 1]
+    every = next(d for d in at.dataframe if "worker" in d.value.columns and "task" in d.value.columns)
+    numbers = dict(zip(every.value["task"], every.value["test accuracy"]))
+    assert all(numbers[i] == accuracy[user] for i, user in zip(ids, ("ada", "bob")))  # numbers: sorted as numbers
+    shown = displayed(every)
+    assert all(text.endswith("%") for text in shown["test accuracy"]) and set(shown["queue"]) == {"—"}
 
 
 def test_the_build_page_marks_a_trainer_over_the_class_limit(isolated_home, monkeypatch):

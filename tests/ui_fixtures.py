@@ -52,3 +52,10 @@ def digit_png(label: int = 3, size: int = 64) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).resize((size, size), Image.NEAREST).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def displayed(dataframe):
+    """What an st.dataframe shows in its cells (a Styler's formatted values), as text."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    return convert_arrow_bytes_to_pandas_df(dataframe.proto.arrow_data.styler.display_values)
