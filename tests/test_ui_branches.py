@@ -4,13 +4,12 @@ valid, the Add's inputs numbered on the edges, a shape on every node of both bra
 changed from the edge's panel. Run: `python -m pytest -m browser tests/test_ui_branches.py`."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, palette_item, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, app_with_redis, canvas, drag_edge, node, palette_item, settle
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -26,21 +25,8 @@ CHAIN = ["Digits", "Resize", "Normalize", "Conv2D", "MaxPool2D", "Conv2D", "Add"
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
     """The app with its own home and Redis (no worker: nothing here trains)."""
-    from dragdl_core.tasks.redis_server import RedisServer
-
-    base = tmp_path_factory.mktemp("branches")
-    home, datasets = base / "home", base / "datasets"
-    home.mkdir()
-    datasets.mkdir()
-    redis = RedisServer(directory=home / "redis").start()
-    old = os.environ.get("REDIS_URL")
-    os.environ["REDIS_URL"] = redis.url
-    try:
-        with running_app(home, datasets, base / "app.log") as url:
-            yield url
-    finally:
-        os.environ.pop("REDIS_URL") if old is None else os.environ.__setitem__("REDIS_URL", old)
-        redis.stop()
+    with app_with_redis(tmp_path_factory.mktemp("branches")) as app:
+        yield app["url"]
 
 
 def add_from_palette(page, type_name: str) -> None:

@@ -5,7 +5,6 @@ go to artifacts/ui/ (git-ignored). Run: `python -m pytest -m browser tests/test_
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from conftest import ROOT, tiny_digits_graph
 from ui_fixtures import digit_png
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, drag_edge, node, palette_item, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, app_with_redis, canvas, drag_edge, node, palette_item, settle
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -32,33 +31,18 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), timeout=90_000)  # fonts load slowly under load
 
 
+def _start_worker(env: dict, base: Path):
+    worker = subprocess.Popen([sys.executable, "-m", "dragdl_core", "worker", "--workers", "1", "--threads", "1",
+                               "--home", env["DRAGDL_HOME"]], cwd=ROOT, env=env,
+                              stdout=open(base / "worker.log", "w"), stderr=subprocess.STDOUT)
+    return lambda: (worker.terminate(), worker.wait(30))
+
+
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
     """The app on a free loopback port with its own home, plus Redis and one worker."""
-    from dragdl_core.tasks.redis_server import RedisServer
-
-    base = tmp_path_factory.mktemp("ui")
-    home, datasets = base / "home", base / "datasets"
-    home.mkdir()
-    datasets.mkdir()
-    redis = RedisServer(directory=home / "redis").start()
-    extra = {"REDIS_URL": redis.url}
-    env = dict(os.environ, DRAGDL_HOME=str(home), PYTHONPATH=str(ROOT), REDIS_URL=redis.url,
-               PYTHONWARNINGS="ignore")
-    worker = subprocess.Popen([sys.executable, "-m", "dragdl_core", "worker", "--workers", "1", "--threads",
-                               "1", "--home", str(home)], cwd=ROOT, env=env,
-                              stdout=open(base / "worker.log", "w"), stderr=subprocess.STDOUT)
-    stop = [lambda: (worker.terminate(), worker.wait(30)), redis.stop]
-    old = {k: os.environ.get(k) for k in extra}
-    os.environ.update(extra)
-    try:
-        with running_app(home, datasets, base / "app.log") as url:
-            yield {"url": url, "home": home}
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-        for action in stop:
-            action()
+    with app_with_redis(tmp_path_factory.mktemp("ui"), prepare=_start_worker) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

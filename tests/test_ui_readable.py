@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, tiny_digits_graph
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, palette_item, running_app, settle
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, app_with_redis, canvas, node, palette_item, settle
 
 from dragdl_core.compiler.templates import describe, load_template, templates
 
@@ -47,29 +47,17 @@ def fruit_zip(path) -> None:
                 archive.writestr(f"fruits/{label}/{i}.png", buffer.getvalue())
 
 
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory):
-    """The app with its own home and Redis (no worker: the tasks here never need to run)."""
-    from dragdl_core.tasks.redis_server import RedisServer
-
-    base = tmp_path_factory.mktemp("readable")
-    home, datasets = base / "home", base / "datasets"
-    home.mkdir()
-    datasets.mkdir()
-    redis = RedisServer(directory=home / "redis").start()
-    env = dict(os.environ, DRAGDL_HOME=str(home), DRAGDL_DATASETS=str(datasets), REDIS_URL=redis.url,
-               PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+def _import_fruits(env: dict, base) -> None:
     fruit_zip(base / "fruits.zip")
     subprocess.run([sys.executable, "-m", "dragdl_core", "datasets", "import", str(base / "fruits.zip"),
                     "--name", "fruits"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    old = os.environ.get("REDIS_URL")
-    os.environ["REDIS_URL"] = redis.url
-    try:
-        with running_app(home, datasets, base / "app.log") as url:
-            yield {"url": url, "home": home, "env": env}
-    finally:
-        os.environ.pop("REDIS_URL") if old is None else os.environ.__setitem__("REDIS_URL", old)
-        redis.stop()
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory):
+    """The app with its own home and Redis (no worker: the tasks here never need to run)."""
+    with app_with_redis(tmp_path_factory.mktemp("readable"), prepare=_import_fruits) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

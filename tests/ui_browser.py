@@ -1,5 +1,5 @@
 """Driving the real app in headless Chromium: start it, find things on the canvas, wait for reruns.
-Shared by tests/test_ui_e2e.py and benchmarks/ui_load.py."""
+Shared by the browser tests and benchmarks/ui_load.py."""
 from __future__ import annotations
 
 import os
@@ -57,6 +57,34 @@ def running_app(home: Path, datasets: Path, log: Path, timeout: float = 60, scri
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def app_with_redis(base: Path, prepare=None):
+    """The app with its own home, datasets folder and Redis under `base` (REDIS_URL set in this process while
+    it runs, for tests that reach the task service directly). `prepare(env, base)` runs before the app starts
+    (a dataset to import, a worker to start) and may return a callable that stops what it started. Yields
+    {"url", "home", "datasets", "env"}; everything is stopped at the end, whatever happened."""
+    from dragdl_core.tasks.redis_server import RedisServer
+
+    home, datasets = base / "home", base / "datasets"
+    home.mkdir()
+    datasets.mkdir()
+    redis = RedisServer(directory=home / "redis").start()
+    env = dict(os.environ, DRAGDL_HOME=str(home), DRAGDL_DATASETS=str(datasets), REDIS_URL=redis.url,
+               PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
+    old = os.environ.get("REDIS_URL")
+    os.environ["REDIS_URL"] = redis.url
+    stop = None
+    try:
+        stop = prepare(env, base) if prepare else None
+        with running_app(home, datasets, base / "app.log") as url:
+            yield {"url": url, "home": home, "datasets": datasets, "env": env}
+    finally:
+        if stop:
+            stop()
+        os.environ.pop("REDIS_URL") if old is None else os.environ.__setitem__("REDIS_URL", old)
+        redis.stop()
 
 
 @contextmanager
