@@ -10,6 +10,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -173,11 +174,14 @@ def test_two_app_processes_behind_caddy_sticky_restarted_and_stopped(tmp_path):
         assert len(app_processes(process)) == 2 and len(caddy(process)) == 1
 
         # Browsers without a cookie are spread over both processes; one with a cookie stays on its process.
-        cookies = set()
-        for _ in range(30):
+        # (A process still starting on a loaded machine fails Caddy's health check, which keeps everyone on the
+        # other until it answers: so ask for up to a minute, not a fixed number of times.)
+        cookies, deadline = set(), time.time() + 60
+        while len(cookies) < 2 and time.time() < deadline:
             jar = CookieJar()
             assert fetch(f"{url}/_stcore/health", jar) == (200, "ok")
             cookies |= {c.value for c in jar if c.name == proxy.STICKY_COOKIE}
+            time.sleep(0.2)
         assert len(cookies) == 2
         jar = CookieJar()
         fetch(url + "/", jar)
