@@ -2,14 +2,11 @@
 selected node (connected, at a free spot)."""
 from __future__ import annotations
 
-import time
-from functools import lru_cache
-
 import streamlit as st
 
 from app import canvas_view
 from dragdl_core.compiler import canvas, registry
-from dragdl_core.compiler.templates import DOWNLOAD_STATE_SECONDS
+from dragdl_core.compiler.templates import downloaded
 
 GROUP_ORDER = ("Datasets", "Transforms", "Layers", "Models", "Train")
 
@@ -32,16 +29,10 @@ def _add(type_name: str) -> None:
 
 
 def download_note(node_type) -> str | None:
-    """For a dataset that needs a download: whether the server has it, and what to do if not. Remembered
-    for DOWNLOAD_STATE_SECONDS, as the template picker's: the palette asks on every Build-page rerun."""
+    """For a dataset that needs a download: whether the server has it, and what to do if not."""
     if not getattr(node_type, "needs_download", False):
         return None
-    return _download_note_at(node_type.name, int(time.monotonic() // DOWNLOAD_STATE_SECONDS))
-
-
-@lru_cache(maxsize=64)
-def _download_note_at(type_name: str, _period: int) -> str:
-    if not registry.get(type_name).missing_files():
+    if downloaded(node_type.name):
         return "Downloaded on this server: ready to use."
     return ("Needs a one-time download that this server has not done yet: ask your instructor, "
             "or use Digits or Shapes, which need no download.")

@@ -46,9 +46,10 @@ def nothing_remembered():
     previews = sys.modules.get("app.previews")
     if previews is not None:
         previews.forget()
-    palette = sys.modules.get("app.palette")
-    if palette is not None:
-        palette._download_note_at.cache_clear()
+    templates = sys.modules.get("dragdl_core.compiler.templates")
+    if templates is not None:
+        templates._download_state_at.cache_clear()
+        templates._downloaded_at.cache_clear()
 
 
 def example(name: str) -> dict:

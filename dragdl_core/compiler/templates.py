@@ -38,22 +38,39 @@ EXAMPLES = {
 DOWNLOAD_STATE_SECONDS = 30
 
 
+def _period() -> int:
+    return int(time.monotonic() // DOWNLOAD_STATE_SECONDS)
+
+
 def _download_state(title: str) -> str | None:
     """For a template whose dataset needs a download: whether this server has it, and what to do if not.
     Remembered for DOWNLOAD_STATE_SECONDS: the picker asks for every template on every Build-page rerun, and
     a download by the instructor is rare."""
-    return _download_state_at(title, int(time.monotonic() // DOWNLOAD_STATE_SECONDS))
+    return _download_state_at(title, _period())
 
 
 @lru_cache(maxsize=256)
-def _download_state_at(title: str, _period: int) -> str | None:
+def _download_state_at(title: str, _slot: int) -> str | None:
     try:
         node_type = download_dataset(load_template(title))
     except (OSError, ValueError, KeyError):
         return None
     if node_type is None:
         return None
-    return "downloaded" if not node_type.missing_files() else "needs a download: ask your instructor"
+    return "downloaded" if downloaded(node_type.name) else "needs a download: ask your instructor"
+
+
+def downloaded(type_name: str) -> bool:
+    """Whether this server has the files of the download dataset `type_name` (MNIST, Cifar10...), remembered
+    for DOWNLOAD_STATE_SECONDS: the palette and the template picker ask on every Build-page rerun."""
+    return _downloaded_at(type_name, _period())
+
+
+@lru_cache(maxsize=64)
+def _downloaded_at(type_name: str, _slot: int) -> bool:
+    from . import registry
+
+    return not registry.get(type_name).missing_files()
 
 
 def download_dataset(graph: dict):
