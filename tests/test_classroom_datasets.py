@@ -91,14 +91,19 @@ def test_sharing_from_the_servers_command_line(adas_pets, capsys):
     assert store.list_datasets(owner="bob") == []
 
 
+def pets_graph() -> dict:
+    """Ada's dataset 'pets' into a head and a trainer."""
+    return {"format": "dragdl.graph", "version": 1, "nodes": [
+        {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 16}},
+        {"id": "head", "type": "ClassifierHead"}, {"id": "train", "type": "Trainer"}],
+        "edges": [{"source": "data", "target": "head"}, {"source": "head", "target": "train"}]}
+
+
 def test_validation_in_a_students_session_does_not_reveal_another_students_dataset(adas_pets):
     from dragdl_core.classroom import access
     from dragdl_core.compiler.validate import analyze
 
-    graph = {"format": "dragdl.graph", "version": 1, "nodes": [
-        {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 16}},
-        {"id": "head", "type": "ClassifierHead"}, {"id": "train", "type": "Trainer"}],
-        "edges": [{"source": "data", "target": "head"}, {"source": "head", "target": "train"}]}
+    graph = pets_graph()
     try:
         access.act_as(BOB)
         errors = analyze(graph).errors
@@ -117,10 +122,7 @@ def test_the_canvas_cache_shared_by_sessions_does_not_reveal_another_students_da
     from dragdl_core.classroom import access
     from dragdl_core.compiler.partial import analyses
 
-    graph = {"format": "dragdl.graph", "version": 1, "nodes": [
-        {"id": "data", "type": "ImageFolder", "params": {"name": "pets", "image_size": 16}},
-        {"id": "head", "type": "ClassifierHead"}, {"id": "train", "type": "Trainer"}],
-        "edges": [{"source": "data", "target": "head"}, {"source": "head", "target": "train"}]}
+    graph = pets_graph()
     try:
         access.act_as(ADA)
         assert analyses(graph)[0].ok and analyses(graph)[0].shapes["head"] == [2]
