@@ -17,10 +17,11 @@ import threading
 from collections import OrderedDict
 
 from dragdl_core.compiler.partial import graph_key
+from dragdl_core.imaging import fit_within
+from dragdl_core.sandbox.preview import MAX_PX
 
 MAX_ENTRIES = 256
 MAX_BYTES = 64 << 20  # of data URLs, for the whole process
-MAX_PX = 192  # shown at most 96 px wide: twice that stays sharp on a high-density screen
 
 _kept: OrderedDict = OrderedDict()  # key -> (classes, rows of data URLs, whether draws differ)
 _drawing: dict = {}  # key -> lock held while one session draws it
@@ -28,12 +29,10 @@ _lock = threading.Lock()
 
 
 def data_url(image) -> str:
-    """A PIL image as a PNG data URL, no larger than MAX_PX on its longer side."""
-    if max(image.size) > MAX_PX:
-        image = image.copy()
-        image.thumbnail((MAX_PX, MAX_PX))
+    """A PIL image as a PNG data URL, no larger than MAX_PX on its longer side (the child already shrinks
+    previews; this holds for any caller)."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    fit_within(image, MAX_PX).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

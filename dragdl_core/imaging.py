@@ -174,6 +174,15 @@ def enlarge(path, min_side: int = 96) -> Image.Image:
     return _upscale(read_image(path), min_side)
 
 
+def fit_within(image: Image.Image, max_side: int) -> Image.Image:
+    """`image`, or a copy shrunk (aspect kept) so that its longer side is at most `max_side` pixels."""
+    if max(image.size) <= max_side:
+        return image
+    image = image.copy()
+    image.thumbnail((max_side, max_side))
+    return image
+
+
 def _upscale(image: Image.Image, min_side: int) -> Image.Image:
     factor = max(1, -(-min_side // max(1, min(image.size))))
     if factor > 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..imaging import to_display
+from ..imaging import fit_within, to_display
 from ..sandbox.prediction import MODELS_PER_CHILD, PredictionUnavailable
 from .eager import ensure_eager
 from .gradcam import explain
@@ -19,9 +19,10 @@ def setup() -> None:
     ensure_eager()
 
 
-def preview_in_child(graph: dict, node_id: str):
+def preview_in_child(graph: dict, node_id: str, max_side: int):
     result = preview(graph, node_id)
-    return result.classes, [[to_display(a) for a in row] for row in result.draws], result.random
+    return (result.classes, [[fit_within(to_display(a), max_side) for a in row] for row in result.draws],
+            result.random)
 
 
 _models: OrderedDict = OrderedDict()

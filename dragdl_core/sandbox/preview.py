@@ -7,11 +7,13 @@ from __future__ import annotations
 from .pool import run
 
 TIME_LIMIT_S = 30.0  # a cold child generating a synthetic dataset at the class's largest size
+MAX_PX = 192  # previews are shown at most 96 px wide: twice that stays sharp on a high-density screen
 
 
 def preview_images(graph: dict, node_id: str) -> tuple[list[str], list[list], bool]:
-    """(class of each row, rows of display images (PIL), whether draws differ). Raises PreviewError
+    """(class of each row, rows of display images (PIL, at most MAX_PX on a side: a Resize to 4096 px does not
+    travel into the web process as such), whether draws differ). Raises PreviewError
     (from dragdl_core.runtime.preview, rebuilt here without importing Paddle as a SandboxError message) or
     SandboxError when the work overran its limits."""
-    return run("paddle", "dragdl_core.runtime.sandboxed:preview_in_child", (graph, node_id),
+    return run("paddle", "dragdl_core.runtime.sandboxed:preview_in_child", (graph, node_id, MAX_PX),
                time_limit=TIME_LIMIT_S)
