@@ -59,7 +59,8 @@ def training_samples(run_folder: Path) -> None:
         from dragdl_core.sandbox import SandboxError
 
         try:
-            classes, rows, _ = previews.samples(partial, dataset["id"])
+            classes, rows, _ = previews.samples(partial, dataset["id"],
+                                                while_drawing=lambda: st.spinner("Drawing training images…"))
         except (SandboxError, ValueError) as err:
             st.caption(str(err))
             return
