@@ -32,7 +32,9 @@ def draw(analysis: Analysis, shown: Analysis) -> None:
         order = canvas.merge_inputs(graph, edge["target"]) if canvas.is_merge(graph, edge["target"]) else []
         if order:
             position = next(k for k, e in enumerate(order) if e is edge)
-            key = f"input:{canvas_view.revision()}:{chosen}"
+            # the labels name the current order, so the key does too: a browser still holding a label from
+            # before a change would otherwise send it back, and Streamlit would hand it over as a string
+            key = f"input:{canvas_view.revision()}:{chosen}:{','.join(e['source'] for e in order)}"
             st.selectbox(f"Input of `{edge['target']}`", range(len(order)), index=position, key=key,
                          format_func=lambda k: f"input {k} (now from {order[k]['source']})",
                          help="The order in which the merge node takes its inputs: Concat joins channels in "
