@@ -1,15 +1,15 @@
-"""The graph being built, kept in the session, and its drawing with streamlit-flow-component.
+"""The graph being built, kept in the session, and its drawing on the canvas (app/canvas_component).
 
-The component adopts what Python sends only when the state's timestamp is newer than its own last
-report, and its report stays in the session until the next one: so every Python-side change bumps the
+The component adopts what Python sends only when the drawing's timestamp is newer than anything it has
+shown or reported, and its report stays in the session until the next one: so every Python-side change bumps the
 timestamp, and a report is taken back only when its timestamp is new (dragdl_core.compiler.canvas does the merge)."""
 from __future__ import annotations
 
 import time
 
 import streamlit as st
-from streamlit_flow import StreamlitFlowEdge, StreamlitFlowNode, StreamlitFlowState, streamlit_flow
 
+from app.canvas_component import canvas as draw_canvas
 from dragdl_core.compiler import canvas
 
 GRAPH, SELECTED, SENT_AT, SEEN_AT, REVISION = "graph", "selected", "canvas_sent_at", "canvas_seen_at", "graph_rev"
@@ -152,8 +152,8 @@ def take_browser_changes() -> bool:
 
 @st.fragment
 def canvas_fragment(shapes: dict, errors: list[dict], height: int | None = None) -> None:
-    """The canvas alone reruns for the component's own reports (it reports after every redraw and every
-    node moved); only a report that changes the graph or the selection reruns the whole page."""
+    """The canvas alone reruns for the component's own reports (a node moved, say); only a report that
+    changes the graph or the selection reruns the whole page."""
     if take_browser_changes():
         st.rerun(scope="app")
     draw(shapes, errors, height)
@@ -165,13 +165,11 @@ def draw(shapes: dict, errors: list[dict], height: int | None = None) -> None:
     _init()
     current, chosen = st.session_state[GRAPH], st.session_state[SELECTED]
     height = height or canvas.canvas_height(current)
-    nodes = [StreamlitFlowNode.from_dict(n) for n in canvas.flow_nodes(current, shapes, errors, chosen)]
-    edges = [StreamlitFlowEdge.from_dict(e) for e in canvas.flow_edges(current, chosen)]
+    nodes = canvas.flow_nodes(current, shapes, errors, chosen)
+    edges = canvas.flow_edges(current, chosen)
     reported = st.session_state.get(canvas_key())
     if (isinstance(reported, dict) and reported.get("timestamp", 0) >= st.session_state[SENT_AT]
-            and not canvas.same_drawing(reported, [n.asdict() for n in nodes], [e.asdict() for e in edges])):
+            and not canvas.same_drawing(reported, nodes, edges)):
         _bump()  # the component reported after our last change without showing it: it ignored it
-    state = StreamlitFlowState(nodes=nodes, edges=edges, selected_id=chosen, timestamp=st.session_state[SENT_AT])
-    streamlit_flow(canvas_key(), state, height=height, fit_view=st.session_state[FIT], show_controls=True,
-                   allow_new_edges=True,
-                   get_node_on_click=True, get_edge_on_click=True, min_zoom=canvas.MIN_ZOOM, hide_watermark=True)
+    draw_canvas(canvas_key(), nodes, edges, timestamp=st.session_state[SENT_AT], height=height,
+                fit_view=st.session_state[FIT], min_zoom=canvas.MIN_ZOOM)

@@ -135,10 +135,10 @@ async def level(url: str, sessions: int, edits: int, think: float) -> dict:
 # has a height (its component has drawn and sized itself): what the student waits for, without the test
 # driver's own polling, which adds 0.3-0.5 s across two frames.
 DRAWN_AT = """(() => { if (window !== window.top) return;
-  const tick = () => { const f = document.querySelector('iframe[title="streamlit_flow.streamlit_flow"]');
+  const tick = () => { const f = document.querySelector('%s');
     if (f && f.getBoundingClientRect().height > 0) window.__canvasDrawnAt = performance.now();
     else requestAnimationFrame(tick); };
-  requestAnimationFrame(tick); })();"""
+  requestAnimationFrame(tick); })();""" % CANVAS
 
 
 def browser_samples(url: str, samples: int) -> tuple[list[float], list[float], list[float]]:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-CANVAS = 'iframe[title="streamlit_flow.streamlit_flow"]'
+CANVAS = 'iframe[title="app.canvas_component.canvas"]'  # the frame Streamlit makes for app/canvas_component
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 """The canvas view of a graph, and the edits the canvas makes to it. Pure: no Streamlit.
 
-The graph dict (format `dragdl.graph`) is the truth. `flow_nodes` / `flow_edges` draw it in the element
-format of streamlit-flow-component (React Flow), with each node's output shape and errors on its label;
+The graph dict (format `dragdl.graph`) is the truth. `flow_nodes` / `flow_edges` draw it in React Flow's element
+format for the canvas component (app/canvas_component), with each node's output shape and errors on its label;
 `merge_canvas` takes back what only the browser can change (positions, new edges, the clicked element)."""
 from __future__ import annotations
 
@@ -25,11 +25,6 @@ GROUP_COLOURS = {"Datasets": "#e3f2fd", "Transforms": "#e8f5e9", "Layers": "#fff
                  "Train": "#eceff1"}
 ERROR_STYLE = {"border": "2px solid #d32f2f", "background": "#ffebee"}
 SELECTED_SHADOW = "0 0 0 3px #1976d2"
-# streamlit-flow renders a node's markdown with raw HTML allowed, and its iframe cannot be styled from the page:
-# this <style>, carried by the first node, gives the keyboard focus on a node a ring that can be seen (React
-# Flow's own is a 0.5 px shadow). The same raw HTML is why every text on a label is escaped (_text).
-FOCUS_STYLE = ("<style>.react-flow__node:focus-visible{outline:3px solid #e65100 !important;"
-               "outline-offset:3px}</style>")
 
 
 def empty_graph(name: str = "untitled") -> dict:
@@ -55,8 +50,9 @@ def format_shape(shape: list[int] | None) -> str:
 
 
 def _text(value: Any) -> str:
-    """Text from the graph (a type, a value, a message) as inert markdown: a graph loaded from a file, or a
-    student's graph an instructor opens, must not put HTML into the canvas's page."""
+    """Text from the graph (a type, a value, a message), escaped: the canvas reads <code> marks and entities in
+    a label, and a graph loaded from a file, or a student's graph an instructor opens, must not add its own.
+    The canvas makes React text of a label, never HTML, so this is the second of two guards."""
     return html.escape(str(value), quote=False)
 
 
@@ -103,7 +99,7 @@ def _flow_type(node_type) -> str:
 
 def flow_nodes(graph: dict, shapes: dict | None = None, errors: list[dict] | None = None,
                selected: str | None = None) -> list[dict]:
-    """The graph's nodes as streamlit-flow node dicts (what `StreamlitFlowNode.from_dict` reads), each
+    """The graph's nodes as React Flow node dicts for the canvas component, each
     labelled with its output shape (`shapes`) and marked with its validation `errors`."""
     shapes, errors = shapes or {}, errors or []
     out = []
@@ -120,8 +116,7 @@ def flow_nodes(graph: dict, shapes: dict | None = None, errors: list[dict] | Non
         x, y = node.get("position") or (layout.ORIGIN[0], layout.ORIGIN[1] + index * ROW_HEIGHT)
         out.append({
             "id": node["id"], "position": {"x": x, "y": y},
-            "data": {"content": (FOCUS_STYLE + "\n\n" if index == 0 else "")
-                     + node_label(node, shapes.get(node["id"]), node_errors)},
+            "data": {"content": node_label(node, shapes.get(node["id"]), node_errors)},
             "type": _flow_type(node_type), "sourcePosition": "bottom", "targetPosition": "top",
             "draggable": True, "connectable": True, "selectable": True, "deletable": False,
             "style": style,
