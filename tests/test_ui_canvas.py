@@ -172,3 +172,22 @@ def test_text_from_a_graph_file_cannot_put_html_on_the_canvas():
     labels = [n["data"]["content"] for n in canvas.flow_nodes(graph, analysis.shapes, analysis.errors)]
     for label in labels[1:]:
         assert "<img" not in label and "&lt;img" in label
+
+
+def test_a_report_not_shaped_like_the_canvas_s_is_ignored_whole():
+    """Anyone can send a websocket message as the canvas: a report with odd shapes or numbers changes
+    nothing (and raises nothing), where a well-formed one moves the node."""
+    graph = build("Digits", "Resize")
+    ids = [n["id"] for n in graph["nodes"]]
+
+    def report(position=None, **extra):
+        return {"nodes": [{"id": i, "position": position or {"x": 5, "y": 5}} for i in ids], "edges": [],
+                "selectedId": None, **extra}
+
+    moved, _ = canvas.merge_canvas(graph, report(), None)
+    assert moved["nodes"][0]["position"] == [5, 5]
+    for odd in (report({"x": "abc", "y": 1}), report({"x": float("nan"), "y": 1}), report({"x": None, "y": 1}),
+                report({"x": True, "y": 1}), report(selectedId=["digits1"]), report(edges={"source": "a"}),
+                report(edges=[["digits1", "resize1"]]), {"nodes": "digits1"}, {"nodes": [ids[0], ids[1]]},
+                {"nodes": [{"id": 1}, {"id": 2}]}, [], "report", None):
+        assert canvas.merge_canvas(graph, odd, "digits1") == (graph, "digits1"), odd

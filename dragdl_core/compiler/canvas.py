@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import html
+import math
 import re
 from typing import Any
 
@@ -189,11 +190,12 @@ def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, 
     by dragging handle to handle; the graph is then tidied), and a clicked node or edge. A report that does
     not list exactly the graph's nodes was made before a change in Python reached the browser (a palette
     click's insert, a delete): it is ignored whole, since its positions and edges would undo that change.
-    A missing selectedId keeps the selection: the component also reports null after merely redrawing,
-    which must not drop what the student selected."""
+    A missing selectedId keeps the selection: the component reports null after a node is moved, which must
+    not drop what the student selected. A report that is not what the component sends (anyone can send
+    a websocket message) is ignored whole too."""
     graph = copy.deepcopy(graph)
     nodes = {n["id"]: n for n in graph["nodes"]}
-    if {item.get("id") for item in value.get("nodes") or []} != set(nodes):
+    if not well_formed(value) or {item["id"] for item in value["nodes"]} != set(nodes):
         return graph, selected
     for item in value.get("nodes") or []:
         node, position = nodes.get(item.get("id")), item.get("position") or {}
@@ -213,6 +215,27 @@ def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, 
     if clicked and (clicked in nodes or find_edge(graph, clicked)):
         selected = clicked
     return graph, selected
+
+
+def _finite(number) -> bool:
+    return isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number)
+
+
+def well_formed(value) -> bool:
+    """Whether a report has the shape the canvas component sends: nodes with an id and, if any, a finite
+    position; edges with a source and a target; a selectedId that is text or null."""
+    if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
+        return False
+    if not isinstance(value.get("edges", []), list) or not isinstance(value.get("selectedId"), (str, type(None))):
+        return False
+    for item in value["nodes"]:
+        position = item.get("position", {}) if isinstance(item, dict) else None
+        if not isinstance(position, dict) or not isinstance(item.get("id"), str):
+            return False
+        if position and not (_finite(position.get("x")) and _finite(position.get("y"))):
+            return False
+    return all(isinstance(e, dict) and isinstance(e.get("source"), str) and isinstance(e.get("target"), str)
+               for e in value.get("edges", []))
 
 
 def same_drawing(reported: dict, nodes: list[dict], edges: list[dict]) -> bool:
