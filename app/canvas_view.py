@@ -1,8 +1,9 @@
 """The graph being built, kept in the session, and its drawing on the canvas (app/canvas_component).
 
 The component adopts what Python sends only when the drawing's timestamp is newer than anything it has
-shown or reported, and its report stays in the session until the next one: so every Python-side change bumps the
-timestamp, and a report is taken back only when its timestamp is new (dragdl_core.compiler.canvas does the merge)."""
+shown or reported, and its report stays in the session until the next one: so every Python-side change
+bumps the timestamp, and a report is taken back only when its timestamp is new (dragdl_core.compiler.canvas
+does the merge)."""
 from __future__ import annotations
 
 import time

@@ -1,8 +1,8 @@
 """The canvas view of a graph, and the edits the canvas makes to it. Pure: no Streamlit.
 
-The graph dict (format `dragdl.graph`) is the truth. `flow_nodes` / `flow_edges` draw it in React Flow's element
-format for the canvas component (app/canvas_component), with each node's output shape and errors on its label;
-`merge_canvas` takes back what only the browser can change (positions, new edges, the clicked element)."""
+The graph dict (format `dragdl.graph`) is the truth. `flow_nodes` / `flow_edges` draw it in React Flow's
+element format for the canvas component (app/canvas_component), with each node's output shape and errors on
+its label; `merge_canvas` takes back what only the browser can change (positions, new edges, the clicked element)."""
 from __future__ import annotations
 
 import copy
