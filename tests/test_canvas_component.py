@@ -1,6 +1,7 @@
 """The canvas component (app/canvas_component): its committed build is made from its committed sources, and in
 a real headless Chromium it shows a graph file's text as text and reports what a student does on it - a
-click, Enter on a focused node, a node dragged - the way app/canvas_view.py reads reports."""
+click, Enter on a focused node, a node dragged, a click on the empty canvas - the way app/canvas_view.py
+reads reports."""
 from __future__ import annotations
 
 import hashlib
@@ -112,6 +113,11 @@ def test_in_chromium_text_stays_text_and_clicks_keys_and_drags_are_reported(tmp_
             moved = wait_for_report(lambda r: r.get("timestamp", 0) > chosen["timestamp"] and r.get("nodes"))
             at = next(n["position"] for n in moved["nodes"] if n["id"] == "data")
             assert at["x"] > start["x"] + 100 and abs(at["y"] - start["y"]) < 5, (start, at)
-            assert moved["selectedId"] is None  # a move chooses nothing; Python keeps its selection
+            assert moved["selectedId"] is None and not moved["cleared"]  # Python keeps its selection
+
+            frame = page.locator(CANVAS).bounding_box()  # a click on the empty canvas: nothing chosen
+            page.mouse.click(frame["x"] + frame["width"] - 40, frame["y"] + 40)
+            cleared = wait_for_report(lambda r: r.get("timestamp", 0) > moved["timestamp"])
+            assert cleared["cleared"] is True and cleared["selectedId"] is None
         finally:
             browser.close()

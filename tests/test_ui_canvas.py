@@ -188,6 +188,15 @@ def test_a_report_not_shaped_like_the_canvas_s_is_ignored_whole():
     assert moved["nodes"][0]["position"] == [5, 5]
     for odd in (report({"x": "abc", "y": 1}), report({"x": float("nan"), "y": 1}), report({"x": None, "y": 1}),
                 report({"x": True, "y": 1}), report(selectedId=["digits1"]), report(edges={"source": "a"}),
-                report(edges=[["digits1", "resize1"]]), {"nodes": "digits1"}, {"nodes": [ids[0], ids[1]]},
+                report(edges=[["digits1", "resize1"]]), report(cleared="yes"), {"nodes": "digits1"}, {"nodes": [ids[0], ids[1]]},
                 {"nodes": [{"id": 1}, {"id": 2}]}, [], "report", None):
         assert canvas.merge_canvas(graph, odd, "digits1") == (graph, "digits1"), odd
+
+
+def test_a_click_on_the_empty_canvas_deselects_and_a_move_does_not():
+    graph = build("Digits", "Resize")
+    report = {"nodes": [{"id": n["id"], "position": {"x": 5, "y": 5}} for n in graph["nodes"]], "edges": [],
+              "selectedId": None}
+    assert canvas.merge_canvas(graph, report, "resize1")[1] == "resize1"  # a node moved
+    assert canvas.merge_canvas(graph, {**report, "cleared": False}, "resize1")[1] == "resize1"
+    assert canvas.merge_canvas(graph, {**report, "cleared": True}, "resize1")[1] is None

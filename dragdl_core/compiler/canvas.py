@@ -191,7 +191,7 @@ def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, 
     not list exactly the graph's nodes was made before a change in Python reached the browser (a palette
     click's insert, a delete): it is ignored whole, since its positions and edges would undo that change.
     A missing selectedId keeps the selection: the component reports null after a node is moved, which must
-    not drop what the student selected. A report that is not what the component sends (anyone can send
+    not drop what the student selected; a click on the empty canvas says so (`cleared`) and drops it. A report that is not what the component sends (anyone can send
     a websocket message) is ignored whole too."""
     graph = copy.deepcopy(graph)
     nodes = {n["id"]: n for n in graph["nodes"]}
@@ -214,6 +214,8 @@ def merge_canvas(graph: dict, value: dict, selected: str | None) -> tuple[dict, 
     clicked = value.get("selectedId")
     if clicked and (clicked in nodes or find_edge(graph, clicked)):
         selected = clicked
+    elif value.get("cleared") is True:  # the empty canvas was clicked
+        selected = None
     return graph, selected
 
 
@@ -223,10 +225,12 @@ def _finite(number) -> bool:
 
 def well_formed(value) -> bool:
     """Whether a report has the shape the canvas component sends: nodes with an id and, if any, a finite
-    position; edges with a source and a target; a selectedId that is text or null."""
+    position; edges with a source and a target; a selectedId that is text or null; `cleared` true or false."""
     if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
         return False
     if not isinstance(value.get("edges", []), list) or not isinstance(value.get("selectedId"), (str, type(None))):
+        return False
+    if not isinstance(value.get("cleared", False), bool):
         return False
     for item in value["nodes"]:
         position = item.get("position", {}) if isinstance(item, dict) else None

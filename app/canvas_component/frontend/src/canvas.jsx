@@ -1,8 +1,9 @@
 // The graph on the Build page. Python owns the graph and sends a drawing with a timestamp; the canvas shows
 // a drawing only when it is newer than anything the canvas has shown or reported, so a redraw that crossed
 // a student's drag on the wire never moves nodes back (app/canvas_view.py is the other half).
-// Reports: a node moved, an edge drawn, a node or edge clicked (or chosen with Enter), each with the
-// positions, the edges and a timestamp newer than the drawing it was made on.
+// Reports: a node moved, an edge drawn, a node or edge clicked (or chosen with Enter), the empty canvas
+// clicked (cleared: true, nothing chosen), each with the positions, the edges and a timestamp newer than the
+// drawing it was made on.
 import React, { useCallback, useEffect, useRef, useState } from "react";
 import ReactFlow, { Background, Controls, addEdge, applyEdgeChanges, applyNodeChanges } from "reactflow";
 import { setHeight, setValue } from "./streamlit.js";
@@ -31,9 +32,10 @@ export function Canvas({ args }) {
 
   useEffect(() => setHeight(args.height), [args.height]);
 
-  const report = useCallback((nodeList, edgeList, selectedId) => {
+  const report = useCallback((nodeList, edgeList, selectedId, cleared = false) => {
     newest.current = Math.max(Date.now(), newest.current + 1);
-    setValue({ nodes: reported(nodeList), edges: reportedEdges(edgeList), selectedId, timestamp: newest.current });
+    setValue({ nodes: reported(nodeList), edges: reportedEdges(edgeList), selectedId, cleared,
+               timestamp: newest.current });
   }, []);
 
   const onNodesChange = useCallback(
@@ -71,6 +73,7 @@ export function Canvas({ args }) {
         onConnect={onConnect}
         onNodeClick={(event, node) => choose(node.id)}
         onEdgeClick={(event, edge) => choose(edge.id)}
+        onPaneClick={() => report(latest.current.nodes, latest.current.edges, null, true)}
         deleteKeyCode={null}
         fitView={Boolean(args.fitView)}
         minZoom={args.minZoom || 0.5}
