@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, canvas, node, running_app
+from ui_browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, node, running_app
 
 COMPONENT = ROOT / "app" / "canvas_component"
 FRONTEND = COMPONENT / "frontend"
@@ -92,7 +92,7 @@ def test_in_chromium_text_stays_text_and_clicks_keys_and_drags_are_reported(tmp_
             sync_api.expect(odd).to_contain_text(HOSTILE)
             sync_api.expect(node(page, "resize")).to_contain_text("size=" + HOSTILE)
             assert frame.locator(".react-flow__node img").count() == 0
-            assert page.frames[1].evaluate("window.__hit") is None
+            assert page.locator(CANVAS).element_handle().content_frame().evaluate("window.__hit") is None
 
             node(page, "resize").click()  # a click chooses the node
             wait_for_report(lambda r: r.get("selectedId") == "resize")
@@ -115,8 +115,8 @@ def test_in_chromium_text_stays_text_and_clicks_keys_and_drags_are_reported(tmp_
             assert at["x"] > start["x"] + 100 and abs(at["y"] - start["y"]) < 5, (start, at)
             assert moved["selectedId"] is None and not moved["cleared"]  # Python keeps its selection
 
-            frame = page.locator(CANVAS).bounding_box()  # a click on the empty canvas: nothing chosen
-            page.mouse.click(frame["x"] + frame["width"] - 40, frame["y"] + 40)
+            area = page.locator(CANVAS).bounding_box()  # a click on the empty canvas: nothing chosen
+            page.mouse.click(area["x"] + area["width"] - 40, area["y"] + 40)
             cleared = wait_for_report(lambda r: r.get("timestamp", 0) > moved["timestamp"])
             assert cleared["cleared"] is True and cleared["selectedId"] is None
         finally:
